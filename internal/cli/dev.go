@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mint-wallet/mint/internal/auth"
+	"github.com/mint-wallet/mint/internal/platform/config"
+	"github.com/mint-wallet/mint/internal/platform/openapi"
+)
+
+const devHead = `Usage: mint dev [flags]
+
+Runs the whole system in one process on one port: the services, /health, /ready, /metrics, /api-docs.
+Without MINT_MONGODB_URI / MINT_AMQP_URL / MINT_REDIS_URL it uses an embedded database (kept under
+--data-dir across restarts), an in-process event bus and an in-process cache.
+
+Flags:
+`
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var s settings
+	fs := config.New("dev")
+	s.bind(fs, true, "127.0.0.1:8080")
+	fs.Usage = func() { printUsage(stderr, fs, devHead) }
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	s.resolve()
+	s.Auth.CreateKeys = true
+	s.Auth.SecureCookie = false // dev serves plain HTTP; a Secure cookie would never come back
+
+	rt, err := openRuntime(ctx, s, "mint-dev", stderr)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+
+	authMod, err := newAuth(ctx, rt, s)
+	if err != nil {
+		return err
+	}
+	doc := openapi.New("Mint API", Version, "Mint's HTTP API: every service, as served by `mint dev` and the gateway.")
+	mux, router := rt.newMux("mint-dev", doc, authMod.Verifier().Authenticate)
+	authMod.Register(router)
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return authMod.Run(ctx) })
+	g.Go(func() error {
+		return rt.serve(ctx, s.HTTPAddr, mux, s.CORSOrigins, func(a net.Addr) {
+			base := "http://" + displayAddr(a)
+			fmt.Fprintf(stdout, "mint dev is running\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n  data      %s\n",
+				base, base, base, base, base, s.DataDir)
+		})
+	})
+	return g.Wait()
+}
+
+func newAuth(ctx context.Context, rt *runtime, s settings) (*auth.Module, error) {
+	return auth.New(ctx, s.Auth, auth.Deps{
+		DB: rt.mongo.Database(auth.DatabaseName), Publisher: rt.bus, Cache: rt.cache,
+		Logger: rt.logger, Registerer: rt.registry,
+	})
+}
+
+// displayAddr makes a wildcard listen address clickable.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// parse parses flags; a bad command line has already printed its usage.
+func parse(fs *config.Set, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		fmt.Fprintln(fs.Output(), err)
+		return ErrUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())
+		return ErrUsage
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/bus/memory"
+	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
+	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/mongox"
+	"github.com/mint-wallet/mint/internal/platform/observe"
+	"github.com/mint-wallet/mint/internal/platform/openapi"
+)
+
+// runtime is what every service of a process shares: logs, metrics, tracing, the database connection,
+// the bus and the cache.
+type runtime struct {
+	logger   *slog.Logger
+	registry *prometheus.Registry
+	http     *observe.HTTPMetrics
+	tracer   trace.Tracer
+	mongo    *mongox.Client
+	bus      bus.Bus
+	cache    cache.Cache
+	closers  []func(context.Context) error
+}
+
+// openRuntime connects to (or embeds) the database, broker and cache named in s, and declares the
+// whole event topology so no event is unroutable because its consumer has not started yet.
+func openRuntime(ctx context.Context, s settings, service string, stderr io.Writer) (rt *runtime, err error) {
+	level, err := observe.ParseLevel(s.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	rt = &runtime{logger: observe.NewLogger(stderr, service, level), registry: observe.NewRegistry()}
+	defer func() {
+		if err != nil {
+			rt.close()
+		}
+	}()
+	rt.http = observe.NewHTTPMetrics(rt.registry)
+	tp, stop, err := observe.NewTracerProvider(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	rt.closers = append(rt.closers, stop)
+	rt.tracer = tp.Tracer("mint/" + service)
+
+	if s.MongoURI == "" {
+		rt.logger.Info("using the embedded database (FerretDB on SQLite)", "dir", s.DataDir)
+	}
+	rt.mongo, err = mongox.Open(ctx, mongox.Config{URI: s.MongoURI, DataDir: s.DataDir, Logger: rt.logger, Registerer: rt.registry})
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	rt.closers = append(rt.closers, rt.mongo.Close)
+
+	if s.AMQPURL == "" {
+		rt.logger.Info("using the in-process event bus")
+		rt.bus = memory.New(memory.Config{Logger: rt.logger})
+	} else {
+		rt.bus, err = rabbitmq.New(ctx, rabbitmq.Config{URL: s.AMQPURL, Logger: rt.logger})
+		if err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
+	}
+	rt.closers = append(rt.closers, func(context.Context) error { return rt.bus.Close() })
+	if err := rt.bus.Declare(ctx, contract.Topology()); err != nil {
+		return nil, fmt.Errorf("declare topology: %w", err)
+	}
+
+	var c cache.Cache
+	if s.RedisURL == "" {
+		rt.logger.Info("using the in-process cache")
+		c = cache.NewMemory()
+	} else if c, err = cache.NewRedis(s.RedisURL); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	rt.closers = append(rt.closers, func(context.Context) error { return c.Close() })
+	if rt.cache, err = cache.NewResilient(c, rt.logger, rt.registry); err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+func (rt *runtime) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i := len(rt.closers) - 1; i >= 0; i-- {
+		if err := rt.closers[i](ctx); err != nil {
+			rt.logger.Warn("close", "err", err)
+		}
+	}
+}
+
+// newMux returns a mux with the routes every process serves (/health, /ready, /metrics, /api-docs)
+// and a router for the services' routes, described in doc.
+func (rt *runtime) newMux(service string, doc *openapi.Document, auth httpx.Authenticator) (*http.ServeMux, *httpx.Router) {
+	mux := http.NewServeMux()
+	router := httpx.NewRouter(mux, doc, auth, rt.logger)
+	router.HandleRaw("GET /health", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "service": service})
+	}))
+	router.HandleRaw("GET /ready", http.HandlerFunc(rt.ready(service)))
+	router.HandleRaw("GET /metrics", observe.MetricsHandler(rt.registry))
+	docs := openapi.Handler(doc)
+	router.HandleRaw("GET /api-docs", docs)
+	router.HandleRaw("GET /api-docs/", docs)
+	return mux, router
+}
+
+// ready answers 200 only when the database and the broker answer; otherwise 503 naming which does not.
+func (rt *runtime) ready(service string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		checks := map[string]string{"database": "ok", "broker": "ok"}
+		status, code := "ready", http.StatusOK
+		if err := rt.mongo.Ping(ctx); err != nil {
+			checks["database"], status, code = "unreachable", "not ready", http.StatusServiceUnavailable
+		}
+		if err := rt.bus.Ping(ctx); err != nil {
+			checks["broker"], status, code = "unreachable", "not ready", http.StatusServiceUnavailable
+		}
+		httpx.WriteJSON(w, code, map[string]any{"status": status, "service": service, "checks": checks})
+	}
+}
+
+// serve runs h on addr behind the edge middleware until ctx ends. announce is called once listening.
+func (rt *runtime) serve(ctx context.Context, addr string, h http.Handler, cors []string, announce func(net.Addr)) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	if announce != nil {
+		announce(ln.Addr())
+	}
+	edge := httpx.Edge(h, httpx.EdgeConfig{Logger: rt.logger, Metrics: rt.http, Tracer: rt.tracer, CORSOrigins: cors})
+	err = httpx.Serve(ctx, ln, edge, rt.logger, rt.http)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

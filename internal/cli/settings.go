@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mint-wallet/mint/internal/auth"
+	"github.com/mint-wallet/mint/internal/auth/password"
+	"github.com/mint-wallet/mint/internal/platform/config"
+)
+
+// settings are what a user can set for `mint dev` and `mint serve`. README.md lists every one.
+type settings struct {
+	HTTPAddr    string
+	DataDir     string
+	MongoURI    string
+	AMQPURL     string
+	RedisURL    string
+	LogLevel    string
+	CORSOrigins []string
+	Auth        auth.Config
+}
+
+// bind registers the settings on fs; dev chooses the defaults of `mint dev`, otherwise of `mint serve`.
+func (s *settings) bind(fs *config.Set, dev bool, defaultAddr string) {
+	amqpDefault := "amqp://guest:guest@127.0.0.1:5672/"
+	if dev {
+		amqpDefault = "" // the in-process bus
+	}
+	fs.String(&s.HTTPAddr, "http-addr", "MINT_HTTP_ADDR", defaultAddr, "address to listen on")
+	fs.String(&s.DataDir, "data-dir", "MINT_DATA_DIR", "./mint-data", "directory for the embedded database and dev keys")
+	fs.String(&s.MongoURI, "mongodb-uri", "MINT_MONGODB_URI", "", "MongoDB URI; empty = embedded FerretDB under --data-dir")
+	fs.String(&s.AMQPURL, "amqp-url", "MINT_AMQP_URL", amqpDefault, "RabbitMQ URL; empty = in-process bus (dev only)")
+	fs.String(&s.RedisURL, "redis-url", "MINT_REDIS_URL", "", "Redis URL; empty = in-process cache")
+	fs.String(&s.LogLevel, "log-level", "MINT_LOG_LEVEL", "info", "debug, info, warn or error")
+	fs.List(&s.CORSOrigins, "cors-origins", "MINT_CORS_ORIGINS", "", "comma-separated origins allowed cross-origin (CORS off when empty)")
+
+	a := &s.Auth
+	fs.String(&a.KeysFile, "auth-keys-file", "MINT_AUTH_KEYS_FILE", "", "auth signing key set (default <data-dir>/auth-keys.json)")
+	fs.String(&a.Issuer, "auth-issuer", "MINT_AUTH_ISSUER", "mint-auth", "JWT iss")
+	fs.String(&a.Audience, "auth-audience", "MINT_AUTH_AUDIENCE", "mint", "JWT aud")
+	fs.Duration(&a.TokenLifetime, "auth-token-lifetime", "MINT_AUTH_TOKEN_LIFETIME", 7*24*time.Hour, "session token lifetime")
+	fs.Uint32(&a.Hash.MemoryKiB, "auth-argon2-memory-kib", "MINT_AUTH_ARGON2_MEMORY_KIB", password.DefaultParams.MemoryKiB, "argon2id memory (KiB)")
+	fs.Uint32(&a.Hash.Iterations, "auth-argon2-iterations", "MINT_AUTH_ARGON2_ITERATIONS", password.DefaultParams.Iterations, "argon2id iterations")
+	fs.Int(&a.MaxConcurrentHashes, "auth-max-concurrent-hashes", "MINT_AUTH_MAX_CONCURRENT_HASHES", 0, "password hashes running at once (0 = CPUs)")
+	fs.Int(&a.Throttle.MaxFailures, "auth-login-max-failures", "MINT_AUTH_LOGIN_MAX_FAILURES", 5, "failed logins per account before 429")
+	fs.Duration(&a.Throttle.Window, "auth-login-window", "MINT_AUTH_LOGIN_WINDOW", 15*time.Minute, "window of the failed-login count")
+}
+
+func (s *settings) resolve() {
+	if s.Auth.KeysFile == "" {
+		s.Auth.KeysFile = s.DataDir + "/auth-keys.json"
+	}
+	s.Auth.Hash.Parallelism = 1
+}
+
+func printUsage(w io.Writer, fs *config.Set, head string) {
+	fmt.Fprint(w, head)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}

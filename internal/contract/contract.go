@@ -1,0 +1,118 @@
+// Package contract holds what services agree on: event names, payloads and the broker topology
+// (CONTRACT.md "Events"). Every service declares the whole topology at startup, so no event is
+// unroutable because its consumer has not started yet.
+package contract
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mint-wallet/mint/internal/platform/bus"
+)
+
+// Exchanges.
+const (
+	AuthEvents        = "auth.events"
+	WalletEvents      = "wallet.events"
+	TransactionEvents = "transaction.events"
+)
+
+// Routing keys.
+const (
+	UserSignup            = "user.signup"
+	TransactionCreated    = "transaction.created"
+	TransactionProcessing = "transaction.processing"
+	WalletTxFinalized     = "wallet.transactionFinalized"
+	TransactionCompleted  = "transaction.completed"
+	TransactionFailed     = "transaction.failed"
+	consumerWallet        = "wallet"
+	consumerNotifications = "notifications"
+	consumerTransactions  = "transactions"
+)
+
+// Queue returns the queue name of consumer for routingKey: <consumer>.<routing key>.
+func Queue(consumer, routingKey string) string { return consumer + "." + routingKey }
+
+// Topology is every exchange, queue and binding of CONTRACT.md's event table.
+func Topology() bus.Topology {
+	q := func(consumer, exchange, key string) bus.Queue {
+		return bus.Queue{Name: Queue(consumer, key), Exchange: exchange, RoutingKey: key}
+	}
+	return bus.Topology{
+		Exchanges: []string{AuthEvents, WalletEvents, TransactionEvents},
+		Queues: []bus.Queue{
+			q(consumerWallet, AuthEvents, UserSignup),
+			q(consumerNotifications, AuthEvents, UserSignup),
+			q(consumerTransactions, AuthEvents, UserSignup),
+			q(consumerTransactions, TransactionEvents, TransactionCreated),
+			q(consumerWallet, TransactionEvents, TransactionProcessing),
+			q(consumerTransactions, WalletEvents, WalletTxFinalized),
+			q(consumerNotifications, TransactionEvents, TransactionCompleted),
+			q(consumerNotifications, TransactionEvents, TransactionFailed),
+			q(consumerWallet, TransactionEvents, TransactionFailed),
+		},
+	}
+}
+
+// Envelope is the JSON body of every event.
+type Envelope struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	OccurredAt time.Time       `json:"occurredAt"`
+	Data       json.RawMessage `json:"data"`
+}
+
+// UserSignupData is the payload of user.signup.
+type UserSignupData struct {
+	UserID    string    `json:"userId"`
+	Email     string    `json:"email"`
+	FirstName string    `json:"firstName"`
+	LastName  string    `json:"lastName"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Event is an event a service owes, before it is on the wire. Services store it with the document it
+// belongs to (the outbox) and publish it later with Message.
+type Event struct {
+	ID         string          `bson:"id" json:"id"`
+	Exchange   string          `bson:"exchange" json:"exchange"`
+	Type       string          `bson:"type" json:"type"`
+	OccurredAt time.Time       `bson:"occurredAt" json:"occurredAt"`
+	Data       json.RawMessage `bson:"data" json:"data"`
+}
+
+// NewEvent builds an event with a fresh id.
+func NewEvent(exchange, routingKey string, occurredAt time.Time, data any) (Event, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Event{}, fmt.Errorf("encode %s: %w", routingKey, err)
+	}
+	return Event{ID: uuid.NewString(), Exchange: exchange, Type: routingKey, OccurredAt: occurredAt.UTC(), Data: raw}, nil
+}
+
+// Message is the wire form of e.
+func (e Event) Message() (bus.Message, error) {
+	body, err := json.Marshal(Envelope{ID: e.ID, Type: e.Type, OccurredAt: e.OccurredAt, Data: e.Data})
+	if err != nil {
+		return bus.Message{}, fmt.Errorf("encode envelope %s: %w", e.Type, err)
+	}
+	return bus.Message{ID: e.ID, Exchange: e.Exchange, Type: e.Type, Timestamp: e.OccurredAt, Body: body}, nil
+}
+
+// Decode parses msg's envelope and its data into v. Any error is permanent: redelivery cannot fix it.
+func Decode(msg bus.Message, v any) (Envelope, error) {
+	var env Envelope
+	if err := json.Unmarshal(msg.Body, &env); err != nil {
+		return env, bus.Permanent(fmt.Errorf("decode %s envelope: %w", msg.Type, err))
+	}
+	if env.ID == "" || env.Type == "" || len(env.Data) == 0 {
+		return env, bus.Permanent(fmt.Errorf("decode %s envelope: missing id, type or data", msg.Type))
+	}
+	if err := json.Unmarshal(env.Data, v); err != nil {
+		return env, bus.Permanent(fmt.Errorf("decode %s data: %w", msg.Type, err))
+	}
+	return env, nil
+}

@@ -1,0 +1,89 @@
+// Package bus is Mint's messaging port: tiny publisher/subscriber interfaces implemented by a RabbitMQ
+// adapter (bus/rabbitmq) and an in-process adapter (bus/memory), both checked by one contract suite
+// (bus/bustest).
+package bus
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Message is one event on the wire.
+type Message struct {
+	ID        string            // the event id: AMQP message_id; consumers deduplicate on it
+	Exchange  string            // the topic exchange it is published to
+	Type      string            // the routing key, also AMQP type
+	Timestamp time.Time         // when it was published
+	Headers   map[string]string // e.g. "traceparent"
+	Body      []byte            // JSON
+	Attempt   int               // 1 on first delivery; set by subscribers
+}
+
+// Publisher sends messages.
+type Publisher interface {
+	// Publish returns nil only once the broker has confirmed the message and routed it to at least one
+	// queue. An unroutable (returned) or nacked message is an error.
+	Publish(ctx context.Context, msg Message) error
+}
+
+// Handler processes one delivery. nil acknowledges it. An error retries it with back-off; after the
+// subscriber's maximum attempts, or at once for a Permanent error, the message goes to <queue>.dlq.
+type Handler func(ctx context.Context, msg Message) error
+
+// Subscriber consumes queues.
+type Subscriber interface {
+	// Consume delivers every message of queue to h until ctx ends, then returns ctx's error. A message
+	// whose handler has not returned when the consumer stops is delivered again later.
+	Consume(ctx context.Context, queue string, h Handler) error
+}
+
+// Bus is a broker connection: topology, publishing and consuming.
+type Bus interface {
+	Publisher
+	Subscriber
+	// Declare creates the topology idempotently: exchanges, queues, their retry and dead-letter queues,
+	// and bindings.
+	Declare(ctx context.Context, t Topology) error
+	// Ping reports whether the broker is reachable (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Topology is every exchange and queue of the system.
+type Topology struct {
+	Exchanges []string
+	Queues    []Queue
+}
+
+// Queue is one consumer's durable queue for one routing key on one exchange.
+type Queue struct {
+	Name       string // <consumer>.<routing key>
+	Exchange   string
+	RoutingKey string
+}
+
+// DeadLetterQueue names the queue where q's poison messages end.
+func DeadLetterQueue(q string) string { return q + ".dlq" }
+
+// RetryQueue names the queue where q's failed messages wait before redelivery.
+func RetryQueue(q string) string { return q + ".retry" }
+
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return "permanent: " + p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent marks err as one that retrying cannot fix (e.g. an event that does not parse).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}

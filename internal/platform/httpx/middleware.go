@@ -1,0 +1,202 @@
+package httpx
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/observe"
+)
+
+// EdgeConfig configures the middleware every service runs behind.
+type EdgeConfig struct {
+	Logger      *slog.Logger
+	Metrics     *observe.HTTPMetrics
+	Tracer      trace.Tracer
+	CORSOrigins []string // allowed cross-origin callers; empty = CORS off
+}
+
+// Edge wraps h in Mint's middleware, outermost first: request id, metrics and access log, panic
+// recovery, tracing, body limit, cross-origin protection, CORS.
+func Edge(h http.Handler, cfg EdgeConfig) http.Handler {
+	h = cors(h, cfg.CORSOrigins)
+	h = crossOriginProtection(h, cfg.CORSOrigins, cfg.Logger)
+	h = limitBody(h, cfg.Logger)
+	if cfg.Tracer != nil {
+		h = tracing(h, cfg.Tracer)
+	}
+	h = recoverPanics(h, cfg.Logger)
+	return observeRequests(h, cfg.Logger, cfg.Metrics)
+}
+
+// statusRecorder remembers the status and size of a response.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// observeRequests assigns the request id, then records metrics and one access-log line per request.
+func observeRequests(next http.Handler, logger *slog.Logger, m *observe.HTTPMetrics) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx, route := withRouteSlot(observe.WithRequestID(r.Context(), id))
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		pattern := *route
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		elapsed := time.Since(start)
+		status := strconv.Itoa(rec.status)
+		if m != nil {
+			m.Requests.WithLabelValues(r.Method, pattern, status).Inc()
+			m.Duration.WithLabelValues(r.Method, pattern, status).Observe(elapsed.Seconds())
+		}
+		logger.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("route", pattern), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && !strings.ContainsRune("-_.:", c) {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// recoverPanics turns a handler panic into a 500 problem and keeps the process alive.
+func recoverPanics(next http.Handler, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(p)
+				}
+				WriteError(w, r, logger, failure.Wrap("panic", fmt.Errorf("%v", p)))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// tracing continues the caller's W3C trace (traceparent) or starts one, so logs carry a trace id.
+func tracing(next http.Handler, tracer trace.Tracer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := observe.ExtractHTTP(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
+		defer span.End()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// limitBody rejects a body over MaxBodyBytes up front when its length is declared, and caps the reader
+// otherwise (Decode then reports 413).
+func limitBody(next http.Handler, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			WriteError(w, r, logger, failure.Newf(failure.PayloadTooLarge, "the request body is larger than %d bytes", MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOriginProtection rejects state-changing browser requests from other origins (Fetch Metadata,
+// then Origin against Host), except from the CORS allowlist.
+func crossOriginProtection(next http.Handler, trusted []string, logger *slog.Logger) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	for _, o := range trusted {
+		if o != "*" {
+			_ = cop.AddTrustedOrigin(o)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, logger, failure.New(failure.Forbidden, "cross-origin request rejected"))
+	}))
+	return cop.Handler(next)
+}
+
+// cors answers allowlisted origins. Credentials are allowed only for listed origins, never with "*".
+func cors(next http.Handler, origins []string) http.Handler {
+	if len(origins) == 0 {
+		return next
+	}
+	anyOrigin := slices.Contains(origins, "*")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		listed := origin != "" && slices.Contains(origins, origin)
+		if origin != "" && (listed || anyOrigin) {
+			h := w.Header()
+			h.Add("Vary", "Origin")
+			if listed {
+				h.Set("Access-Control-Allow-Origin", origin)
+				h.Set("Access-Control-Allow-Credentials", "true")
+			} else {
+				h.Set("Access-Control-Allow-Origin", "*")
+			}
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Idempotency-Replayed, Retry-After")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, Idempotency-Key, X-Request-Id")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

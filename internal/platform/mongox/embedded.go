@@ -1,0 +1,75 @@
+package mongox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// newMu serializes ferretdb.New: it writes a package-level variable of FerretDB's (the build
+// "package" name), which would be a data race when tests start servers in parallel.
+var newMu sync.Mutex
+
+// embedded is an in-process FerretDB listening on a loopback port.
+type embedded struct {
+	dir    string
+	uri    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startEmbedded(dataDir string) (*embedded, error) {
+	if dataDir == "" {
+		return nil, errors.New("mongodb: embedded server needs a data dir")
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("mongodb data dir: %w", err)
+	}
+	// The SQLite location is a URL: '#' and '?' would end its path (probe §7.4).
+	if strings.ContainsAny(abs, "#?") {
+		return nil, fmt.Errorf("mongodb data dir %q: path must not contain '#' or '?'", abs)
+	}
+	dir := filepath.Join(abs, "db")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("mongodb data dir: %w", err)
+	}
+
+	newMu.Lock()
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Handler:  "sqlite",
+		// Trailing slash required; no mode=memory (deadlocks on the first update).
+		SQLiteURL: "file:" + filepath.ToSlash(dir) + "/",
+		// FerretDB logs every connection and dumps every failed command (endSessions on each
+		// disconnect fails by design): noise, not signal.
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	newMu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("mongodb embedded server: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &embedded{dir: dir, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		_ = f.Run(ctx) // always nil; returns once ctx is cancelled and connections are closed
+	}()
+	e.uri = f.MongoDBURI()
+	return e, nil
+}
+
+// stop shuts the server down and waits until its goroutines and SQLite files are released.
+func (e *embedded) stop() {
+	e.cancel()
+	<-e.done
+}

@@ -1,0 +1,21 @@
+package mongox
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// EnsureIndexes creates models on coll. Re-creating an identical index is a no-op on MongoDB and on
+// FerretDB, so services call it at every start. Do not pass TTL, partial or sparse options: FerretDB
+// rejects the first two and silently ignores the last (ARCHITECTURE §4).
+func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
+	if len(models) == 0 {
+		return nil
+	}
+	if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
+		return fmt.Errorf("ensure indexes on %s: %w", coll.Name(), err)
+	}
+	return nil
+}

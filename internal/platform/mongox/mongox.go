@@ -1,0 +1,170 @@
+// Package mongox opens Mint's MongoDB-wire connection: a real MongoDB server in production, or an
+// embedded FerretDB (SQLite files under a data dir) for `mint dev` and integration tests. It hides the
+// FerretDB sharp edges the rest of the code must not have to know about (ARCHITECTURE §4,
+// notes/ferretdb-probe.md): the one-connection pool that makes its updates atomic, its duplicate-key
+// error codes, and query metrics.
+package mongox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Config says which server to use.
+type Config struct {
+	// URI of the server. Empty starts an embedded FerretDB under DataDir.
+	URI string
+	// DataDir holds the embedded server's files (in DataDir/db). Required when URI is empty.
+	DataDir string
+	// Logger receives connection-level messages; nil means slog.Default().
+	Logger *slog.Logger
+	// Registerer receives db_query_duration_seconds; nil disables metrics.
+	Registerer prometheus.Registerer
+}
+
+// Client is a connection to one MongoDB-wire server, shared by every service of the process.
+type Client struct {
+	mongo    *mongo.Client
+	embedded *embedded // nil when connected to an external server
+	ferret   bool
+	// singleConn records that the pool was limited to one connection (always when ferret).
+	singleConn bool
+	logger     *slog.Logger
+}
+
+// Open connects to cfg.URI, or starts an embedded FerretDB and connects to it. The returned client
+// has been pinged. Close releases it.
+func Open(ctx context.Context, cfg Config) (*Client, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var m *metrics
+	if cfg.Registerer != nil {
+		var err error
+		if m, err = newMetrics(cfg.Registerer); err != nil {
+			return nil, err
+		}
+	}
+
+	if cfg.URI == "" {
+		return openEmbedded(ctx, cfg.DataDir, m, logger)
+	}
+	return openURI(ctx, cfg.URI, m, logger)
+}
+
+func openEmbedded(ctx context.Context, dataDir string, m *metrics, logger *slog.Logger) (*Client, error) {
+	srv, err := startEmbedded(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	// Known to be FerretDB: one connection from the start, so not a single command runs unserialized.
+	mc, err := connect(ctx, srv.uri, m, true)
+	if err != nil {
+		srv.stop()
+		return nil, err
+	}
+	c := &Client{mongo: mc, embedded: srv, ferret: true, singleConn: true, logger: logger}
+	logger.Info("mongodb: embedded FerretDB started", "dataDir", srv.dir)
+	return c, nil
+}
+
+func openURI(ctx context.Context, uri string, m *metrics, logger *slog.Logger) (*Client, error) {
+	mc, err := connect(ctx, uri, m, false)
+	if err != nil {
+		return nil, err
+	}
+	ferret, err := isFerretDB(ctx, mc)
+	if err != nil {
+		_ = mc.Disconnect(ctx)
+		return nil, err
+	}
+	if ferret {
+		// FerretDB applies updates as read-modify-write without a lock: only a single connection
+		// serializes them. Reconnect rather than trust the URI's pool settings.
+		if err := mc.Disconnect(ctx); err != nil {
+			logger.Warn("mongodb: disconnect before reconnecting with one connection", "err", err)
+		}
+		if mc, err = connect(ctx, uri, m, true); err != nil {
+			return nil, err
+		}
+		logger.Warn("mongodb: server is FerretDB; using a single connection (not for production load)")
+	}
+	return &Client{mongo: mc, ferret: ferret, singleConn: ferret, logger: logger}, nil
+}
+
+func connect(ctx context.Context, uri string, m *metrics, singleConn bool) (*mongo.Client, error) {
+	opts := options.Client().ApplyURI(uri)
+	if singleConn {
+		opts.SetMaxPoolSize(1)
+	}
+	if m != nil {
+		opts.SetMonitor(m.monitor())
+	}
+	mc, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongodb connect: %w", err)
+	}
+	if err := mc.Ping(ctx, nil); err != nil {
+		_ = mc.Disconnect(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("mongodb ping: %w", err)
+	}
+	return mc, nil
+}
+
+// isFerretDB asks buildInfo: FerretDB reports a MongoDB version (7.0.x) but adds ferretdbVersion.
+func isFerretDB(ctx context.Context, mc *mongo.Client) (bool, error) {
+	raw, err := mc.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Raw()
+	if err != nil {
+		return false, fmt.Errorf("mongodb buildInfo: %w", err)
+	}
+	_, err = raw.LookupErr("ferretdbVersion")
+	return err == nil, nil
+}
+
+// IsFerretDB reports whether the server is FerretDB, whose limits callers may need to work around
+// (no TTL indexes, no transactions; see ARCHITECTURE §4).
+func (c *Client) IsFerretDB() bool { return c.ferret }
+
+// Mongo returns the underlying driver client.
+func (c *Client) Mongo() *mongo.Client { return c.mongo }
+
+// Database returns the named database.
+func (c *Client) Database(name string) *mongo.Database { return c.mongo.Database(name) }
+
+// Ping checks that the server answers (readiness).
+func (c *Client) Ping(ctx context.Context) error {
+	if err := c.mongo.Ping(ctx, nil); err != nil {
+		return fmt.Errorf("mongodb ping: %w", err)
+	}
+	return nil
+}
+
+// Close disconnects and, in embedded mode, stops the server once its connection is gone.
+func (c *Client) Close(ctx context.Context) error {
+	err := c.mongo.Disconnect(ctx)
+	if c.embedded != nil {
+		c.embedded.stop()
+	}
+	if err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+		return fmt.Errorf("mongodb disconnect: %w", err)
+	}
+	return nil
+}
+
+// EmbeddedURI is the loopback address of the embedded server, "" when connected to an external one.
+// It is for looking at the data (e.g. with mongosh) in dev mode; any writer other than this Client
+// breaks the single-connection serialization FerretDB's atomicity depends on.
+func (c *Client) EmbeddedURI() string {
+	if c.embedded == nil {
+		return ""
+	}
+	return c.embedded.uri
+}

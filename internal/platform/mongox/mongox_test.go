@@ -1,0 +1,279 @@
+package mongox
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// tempDir is os.MkdirTemp, not t.TempDir: subtest dirs contain '#', which the SQLite URL cannot hold.
+func tempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mongox-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
+func openEmbeddedT(t *testing.T, dir string, reg prometheus.Registerer) *Client {
+	t.Helper()
+	c, err := Open(context.Background(), Config{DataDir: dir, Registerer: reg})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return c
+}
+
+type thing struct {
+	ID   string `bson:"_id"`
+	Name string `bson:"name"`
+	N    int64  `bson:"n"`
+}
+
+func TestEmbeddedKeepsDataAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := tempDir(t)
+
+	c, err := Open(ctx, Config{DataDir: dir})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if !c.IsFerretDB() {
+		t.Error("embedded server not detected as FerretDB")
+	}
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	coll := c.Database("mongox").Collection("things")
+	if _, err := coll.InsertOne(ctx, thing{ID: "a", Name: "alpha", N: 1 << 60}); err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	var got thing
+	if err := coll.FindOne(ctx, bson.D{{Key: "name", Value: "alpha"}}).Decode(&got); err != nil {
+		t.Fatalf("find: %v", err)
+	}
+	if got.N != 1<<60 {
+		t.Errorf("n = %d, want %d", got.N, int64(1<<60))
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	c2 := openEmbeddedT(t, dir, nil)
+	got = thing{}
+	if err := c2.Database("mongox").Collection("things").FindOne(ctx, bson.D{{Key: "_id", Value: "a"}}).Decode(&got); err != nil {
+		t.Fatalf("find after restart: %v", err)
+	}
+	if got.Name != "alpha" {
+		t.Errorf("after restart got %+v", got)
+	}
+}
+
+func TestOpenRejectsDataDirWithURLCharacters(t *testing.T) {
+	for _, dir := range []string{"", "/tmp/a#b", "/tmp/a?b"} {
+		if c, err := Open(context.Background(), Config{DataDir: dir}); err == nil {
+			_ = c.Close(context.Background())
+			t.Errorf("Open(DataDir=%q) succeeded, want error", dir)
+		}
+	}
+}
+
+func TestUniqueIndexAndDuplicateKey(t *testing.T) {
+	ctx := context.Background()
+	c := openEmbeddedT(t, tempDir(t), nil)
+	coll := c.Database("mongox").Collection("users")
+	idx := mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: options.Index().SetUnique(true)}
+	for range 2 { // idempotent
+		if err := EnsureIndexes(ctx, coll, idx); err != nil {
+			t.Fatalf("EnsureIndexes: %v", err)
+		}
+	}
+	if _, err := coll.InsertOne(ctx, thing{ID: "1", Name: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := coll.InsertOne(ctx, thing{ID: "2", Name: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := coll.InsertOne(ctx, thing{ID: "3", Name: "ann"})
+	if !IsDuplicateKey(err) {
+		t.Errorf("insert of a duplicate: IsDuplicateKey(%v) = false", err)
+	}
+	// FerretDB reports a duplicate caused by an update as code 1, not 11000.
+	_, err = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "2"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: "ann"}}}})
+	if !IsDuplicateKey(err) {
+		t.Errorf("update to a duplicate: IsDuplicateKey(%v) = false", err)
+	}
+	if _, err := coll.InsertOne(ctx, thing{ID: "4", Name: "cy"}); IsDuplicateKey(err) || err != nil {
+		t.Errorf("insert of a new key: %v", err)
+	}
+}
+
+func TestIsDuplicateKey(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", errors.New("E11000 duplicate key"), false},
+		{"mongodb 11000", mongo.WriteException{WriteErrors: []mongo.WriteError{{Code: 11000, Message: "E11000 duplicate key error"}}}, true},
+		{"ferretdb sqlite", mongo.CommandError{Code: 1, Name: "InternalError", Message: "UNIQUE constraint failed: users.name"}, true},
+		{"ferretdb postgresql", mongo.CommandError{Code: 1, Name: "InternalError", Message: `ERROR: duplicate key value violates unique constraint "x"`}, true},
+		{"other internal error", mongo.CommandError{Code: 1, Name: "InternalError", Message: "disk full"}, false},
+		{"wrapped", errors.Join(errors.New("ctx"), mongo.CommandError{Code: 11000}), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsDuplicateKey(tt.err); got != tt.want {
+				t.Errorf("IsDuplicateKey(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestURIToFerretDBUsesOneConnection proves the pool limit by its purpose: concurrent increments of
+// one document are all kept (FerretDB loses most of them with a larger pool, probe §4).
+func TestURIToFerretDBUsesOneConnection(t *testing.T) {
+	ctx := context.Background()
+	srv, err := startEmbedded(tempDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.stop)
+
+	c, err := Open(ctx, Config{URI: srv.uri + "?maxPoolSize=20"})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close(ctx) })
+	if !c.IsFerretDB() || !c.singleConn {
+		t.Fatalf("IsFerretDB = %v, singleConn = %v; want both true", c.IsFerretDB(), c.singleConn)
+	}
+
+	coll := c.Database("mongox").Collection("counters")
+	if _, err := coll.InsertOne(ctx, thing{ID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 6, 30
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "c"}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var got thing
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "c"}}).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.N != workers*each {
+		t.Errorf("n = %d, want %d (lost updates: pool not limited to one connection)", got.N, workers*each)
+	}
+}
+
+func TestQueryMetrics(t *testing.T) {
+	ctx := context.Background()
+	reg := prometheus.NewPedanticRegistry()
+	dir := tempDir(t)
+	c := openEmbeddedT(t, dir, reg)
+	coll := c.Database("mongox").Collection("metered")
+	if _, err := coll.InsertOne(ctx, thing{ID: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "m"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "m"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: "x"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := coll.Aggregate(ctx, mongo.Pipeline{{{Key: "$match", Value: bson.D{}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = cur.Close(ctx)
+
+	// A second client in the same process registers on the same registry without error.
+	srvDir := tempDir(t)
+	c2 := openEmbeddedT(t, srvDir, reg)
+	if err := c2.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]uint64{}
+	for _, f := range families {
+		if f.GetName() != "db_query_duration_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			seen[labels["operation"]+"/"+labels["collection"]] += m.GetHistogram().GetSampleCount()
+		}
+	}
+	for _, want := range []string{"insert/metered", "find/metered", "update/metered", "aggregate/metered"} {
+		if seen[want] == 0 {
+			t.Errorf("no sample for %s; have %v", want, seen)
+		}
+	}
+	for k := range seen {
+		switch k[:len(k)-len("/metered")] {
+		case "hello", "isMaster", "ping", "buildInfo", "endSessions":
+			t.Errorf("handshake/admin command recorded: %s", k)
+		}
+	}
+}
+
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	ctx := context.Background()
+	dir := tempDir(t)
+	// Warm up once: the driver and FerretDB start a few process-wide goroutines on first use.
+	c, err := Open(ctx, Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close(ctx)
+
+	before := runtime.NumGoroutine()
+	c, err = Open(ctx, Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Database("x").Collection("y").FindOne(ctx, bson.D{}).Err(); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		t.Fatal(err)
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("goroutines: %d before Open, %d after Close\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+}

@@ -1,0 +1,51 @@
+package observe
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// NewRegistry returns a registry with the Go runtime and process collectors. Each process has one; in
+// `mint dev` every service shares it.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// MetricsHandler serves reg in the Prometheus text format.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+// HTTPMetrics are the seed's HTTP metrics. route is always a route pattern, never a raw path, so the
+// label set stays bounded.
+type HTTPMetrics struct {
+	Requests          *prometheus.CounterVec
+	Duration          *prometheus.HistogramVec
+	ActiveConnections prometheus.Gauge
+}
+
+// NewHTTPMetrics registers the HTTP metrics on reg.
+func NewHTTPMetrics(reg prometheus.Registerer) *HTTPMetrics {
+	m := &HTTPMetrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_requests_total",
+			Help: "HTTP requests by method, route pattern and status code.",
+		}, []string{"method", "route", "status_code"}),
+		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_request_duration_seconds",
+			Help:    "HTTP request duration by method, route pattern and status code.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route", "status_code"}),
+		ActiveConnections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "active_connections",
+			Help: "Open client connections to the HTTP server.",
+		}),
+	}
+	reg.MustRegister(m.Requests, m.Duration, m.ActiveConnections)
+	return m
+}

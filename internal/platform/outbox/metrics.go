@@ -1,0 +1,76 @@
+package outbox
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics of one relay. The vectors are shared by the relays of a process (one per collection), so
+// registering again returns the already registered ones. A nil *metrics records nothing.
+type metrics struct {
+	publishedC prometheus.Counter
+	errorsC    prometheus.Counter
+	pendingG   prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer, collection string) (*metrics, error) {
+	published, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outbox_published_events_total",
+		Help: "Outbox events published and confirmed by the broker.",
+	}, []string{"collection"}))
+	if err != nil {
+		return nil, err
+	}
+	failed, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outbox_publish_errors_total",
+		Help: "Outbox events whose publish failed (retried later) or that could not be encoded.",
+	}, []string{"collection"}))
+	if err != nil {
+		return nil, err
+	}
+	pending, err := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outbox_pending_events",
+		Help: "Events waiting in documents' outboxes at the last sweep (capped by the sweep limit).",
+	}, []string{"collection"}))
+	if err != nil {
+		return nil, err
+	}
+	return &metrics{
+		publishedC: published.WithLabelValues(collection),
+		errorsC:    failed.WithLabelValues(collection),
+		pendingG:   pending.WithLabelValues(collection),
+	}, nil
+}
+
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, fmt.Errorf("register outbox metrics: %w", err)
+	}
+	return c, nil
+}
+
+func (m *metrics) published() {
+	if m != nil {
+		m.publishedC.Inc()
+	}
+}
+
+func (m *metrics) publishError() {
+	if m != nil {
+		m.errorsC.Inc()
+	}
+}
+
+func (m *metrics) setPending(n int) {
+	if m != nil {
+		m.pendingG.Set(float64(n))
+	}
+}

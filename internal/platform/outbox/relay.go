@@ -1,0 +1,355 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/bus"
+)
+
+// Options tune a Relay. Zero values take the defaults.
+type Options struct {
+	// SweepInterval is how often the collection is scanned for events left behind by a crash, a
+	// restart or a broker outage. Default 1s.
+	SweepInterval time.Duration
+	// SweepMinAge leaves out of a sweep the documents whose oldest event is younger than this: the
+	// relay of the process that wrote them is publishing them right now, and a sweep by another
+	// replica would publish them twice. Default 2s.
+	SweepMinAge time.Duration
+	// SweepLimit caps the documents read per sweep, so one sweep's memory and duration stay bounded
+	// after a long outage; the rest come with the next sweeps. Default 500.
+	SweepLimit int
+	// PublishTimeout bounds one publish (until the broker's confirm). Default 5s.
+	PublishTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the pause after a failed publish or write, doubled per
+	// consecutive failure. Defaults 200ms and 10s.
+	MinBackoff, MaxBackoff time.Duration
+	// Registerer receives outbox_published_events_total, outbox_publish_errors_total and
+	// outbox_pending_events (label collection); nil disables metrics.
+	Registerer prometheus.Registerer
+}
+
+func (o *Options) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.SweepInterval, time.Second)
+	def(&o.SweepMinAge, 2*time.Second)
+	def(&o.PublishTimeout, 5*time.Second)
+	def(&o.MinBackoff, 200*time.Millisecond)
+	def(&o.MaxBackoff, 10*time.Second)
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = o.MinBackoff
+	}
+	if o.SweepLimit <= 0 {
+		o.SweepLimit = 500
+	}
+}
+
+// maxNotified bounds the ids waiting for the relay; past it a sweep picks the rest up.
+const maxNotified = 4096
+
+// Relay publishes the outbox events of one collection. Notify and Kick may be called from any
+// goroutine; all publishing happens in Run's goroutine, one event at a time, so the events of one
+// document go out in order.
+type Relay struct {
+	coll    *mongo.Collection
+	pub     bus.Publisher
+	logger  *slog.Logger
+	opts    Options
+	metrics *metrics
+
+	wake chan struct{}
+
+	mu        sync.Mutex
+	notified  map[any]struct{}
+	sweepSoon bool
+}
+
+// NewRelay builds the relay of coll. Run starts it.
+func NewRelay(coll *mongo.Collection, pub bus.Publisher, logger *slog.Logger, opts Options) (*Relay, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	opts.setDefaults()
+	r := &Relay{
+		coll:     coll,
+		pub:      pub,
+		logger:   logger.With("collection", coll.Name()),
+		opts:     opts,
+		wake:     make(chan struct{}, 1),
+		notified: make(map[any]struct{}),
+	}
+	if opts.Registerer != nil {
+		m, err := newMetrics(opts.Registerer, coll.Name())
+		if err != nil {
+			return nil, err
+		}
+		r.metrics = m
+	}
+	return r, nil
+}
+
+// Notify asks the relay to publish the outbox of the documents with these _ids now. Call it after the
+// write that added events, so they go out within milliseconds rather than at the next sweep. It never
+// blocks. Ids must be comparable values (string, bson.ObjectID, integers), as _ids usually are.
+func (r *Relay) Notify(ids ...any) {
+	r.mu.Lock()
+	for _, id := range ids {
+		if len(r.notified) >= maxNotified {
+			r.sweepSoon = true
+			break
+		}
+		r.notified[id] = struct{}{}
+	}
+	r.mu.Unlock()
+	r.signal()
+}
+
+// Kick asks the relay to sweep the whole collection now. It never blocks.
+func (r *Relay) Kick() {
+	r.mu.Lock()
+	r.sweepSoon = true
+	r.mu.Unlock()
+	r.signal()
+}
+
+func (r *Relay) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns and clears the pending work.
+func (r *Relay) take() (ids []any, sweep bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range r.notified {
+		ids = append(ids, id)
+	}
+	clear(r.notified)
+	sweep, r.sweepSoon = r.sweepSoon, false
+	return ids, sweep
+}
+
+// Run publishes notified documents at once and sweeps the collection every SweepInterval, starting
+// with a sweep for what a previous run left behind. After a failure it backs off, keeping the work
+// for later. It returns ctx's error when ctx ends.
+func (r *Relay) Run(ctx context.Context) error {
+	timer := time.NewTimer(0) // first sweep at once
+	defer timer.Stop()
+	nextSweep := time.Now()
+	failures := 0
+
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.wake:
+		case <-timer.C:
+		}
+		if failures > 0 && time.Now().Before(nextSweep) {
+			// Backing off: keep the work queued, come back when the pause is over.
+			resetTimer(timer, time.Until(nextSweep))
+			continue
+		}
+
+		ids, sweep := r.take()
+		sweep = sweep || !time.Now().Before(nextSweep)
+		err := r.publishNotified(ctx, ids)
+		if err == nil && sweep {
+			err = r.sweep(ctx)
+			nextSweep = time.Now().Add(r.opts.SweepInterval)
+		}
+
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			failures++
+			pause := r.backoff(failures)
+			r.logger.Warn("outbox: publishing failed; backing off", "err", err, "failures", failures, "pause", pause)
+			// Retry with a sweep: it finds everything still pending, including the notified documents.
+			nextSweep = time.Now().Add(pause)
+		default:
+			failures = 0
+		}
+		resetTimer(timer, time.Until(nextSweep))
+	}
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	t.Stop()
+	t.Reset(max(d, 0))
+}
+
+// backoff doubles per consecutive failure, capped, with jitter so that replicas do not retry in step.
+func (r *Relay) backoff(failures int) time.Duration {
+	d := r.opts.MinBackoff
+	for i := 1; i < failures && d < r.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, r.opts.MaxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+// publishNotified publishes the outbox of each id. On failure the ids not yet done are queued again.
+func (r *Relay) publishNotified(ctx context.Context, ids []any) error {
+	for i, id := range ids {
+		var doc pendingDoc
+		err := r.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(bson.D{{Key: Field, Value: 1}})).Decode(&doc)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err == nil {
+			err = r.publishDoc(ctx, doc)
+		} else {
+			err = fmt.Errorf("read outbox of %v: %w", id, err)
+		}
+		if err != nil {
+			r.requeue(ids[i:])
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Relay) requeue(ids []any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		if len(r.notified) >= maxNotified {
+			return // the sweep that follows a failure finds them
+		}
+		r.notified[id] = struct{}{}
+	}
+}
+
+// pendingDoc is a document's outbox as stored. The events stay raw so that the removal can name the
+// exact stored value (see removeEvent).
+type pendingDoc struct {
+	ID     bson.RawValue `bson:"_id"`
+	Outbox []bson.Raw    `bson:"outbox"`
+}
+
+// sweep publishes the pending events of every document whose oldest event is older than SweepMinAge.
+// The documents are read first and the cursor closed before publishing, so a slow broker does not
+// keep a cursor open and a document changed meanwhile is not seen twice.
+func (r *Relay) sweep(ctx context.Context) error {
+	cur, err := r.coll.Find(ctx, PendingFilter(), options.Find().
+		SetProjection(bson.D{{Key: Field, Value: 1}}).
+		SetLimit(int64(r.opts.SweepLimit)))
+	if err != nil {
+		return fmt.Errorf("sweep %s: %w", r.coll.Name(), err)
+	}
+	var docs []pendingDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return fmt.Errorf("sweep %s: %w", r.coll.Name(), err)
+	}
+
+	pending := 0
+	for _, d := range docs {
+		pending += len(d.Outbox)
+	}
+	r.metrics.setPending(pending)
+
+	cutoff := time.Now().Add(-r.opts.SweepMinAge)
+	for _, d := range docs {
+		if len(d.Outbox) == 0 || occurredAt(d.Outbox[0]).After(cutoff) {
+			continue
+		}
+		if err := r.publishDoc(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// occurredAt reads an event's time; an event without one counts as old.
+func occurredAt(raw bson.Raw) time.Time {
+	if v, err := raw.LookupErr("occurredAt"); err == nil {
+		if t, ok := v.TimeOK(); ok {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// publishDoc publishes d's events in order, removing each once confirmed. It stops at the first
+// failure: later events of the document wait, so a document's events are never reordered.
+func (r *Relay) publishDoc(ctx context.Context, d pendingDoc) error {
+	for _, raw := range d.Outbox {
+		var ev contract.Event
+		msg, err := decode(raw, &ev)
+		if err != nil {
+			r.bury(ctx, d.ID, raw, err)
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, r.opts.PublishTimeout)
+		err = r.pub.Publish(pctx, msg)
+		cancel()
+		if err != nil {
+			r.metrics.publishError()
+			return fmt.Errorf("publish %s %s: %w", ev.Type, ev.ID, err)
+		}
+		r.metrics.published()
+		// Finish the removal even when shutdown has begun: an event left behind would go out again.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.PublishTimeout)
+		err = r.removeEvent(rctx, d.ID, raw, nil)
+		cancel()
+		if err != nil {
+			// Published but still stored: it goes out again later, which consumers tolerate.
+			return fmt.Errorf("remove published %s %s: %w", ev.Type, ev.ID, err)
+		}
+	}
+	return nil
+}
+
+func decode(raw bson.Raw, ev *contract.Event) (bus.Message, error) {
+	if err := bson.Unmarshal(raw, ev); err != nil {
+		return bus.Message{}, fmt.Errorf("decode outbox event: %w", err)
+	}
+	if ev.ID == "" || ev.Exchange == "" || ev.Type == "" {
+		return bus.Message{}, errors.New("outbox event without id, exchange or type")
+	}
+	return ev.Message()
+}
+
+// removeEvent pulls the event from the document by its exact stored value. Pulling by a condition
+// such as {id: …} is what MongoDB would allow, but FerretDB v1 silently removes nothing then (it only
+// compares whole values); the exact value works on both. With moveTo set the event is appended there.
+func (r *Relay) removeEvent(ctx context.Context, id bson.RawValue, raw bson.Raw, moveTo *string) error {
+	update := bson.D{{Key: "$pull", Value: bson.D{{Key: Field, Value: raw}}}}
+	if moveTo != nil {
+		update = append(update, bson.E{Key: "$push", Value: bson.D{{Key: *moveTo, Value: raw}}})
+	}
+	if _, err := r.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update); err != nil {
+		return fmt.Errorf("update %s: %w", r.coll.Name(), err)
+	}
+	return nil
+}
+
+// bury moves an event that cannot be encoded to DeadField: retrying cannot fix it, and leaving it
+// first in the outbox would block the document's later events forever.
+func (r *Relay) bury(ctx context.Context, id bson.RawValue, raw bson.Raw, cause error) {
+	dead := DeadField
+	r.logger.Error("outbox: event cannot be published; moved to "+DeadField, "docId", id.String(), "err", cause)
+	r.metrics.publishError()
+	if err := r.removeEvent(ctx, id, raw, &dead); err != nil {
+		r.logger.Error("outbox: moving an unpublishable event failed", "docId", id.String(), "err", err)
+	}
+}
