@@ -3,6 +3,7 @@ package mongox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"sync"
@@ -275,5 +276,32 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<16)
 		t.Errorf("goroutines: %d before Open, %d after Close\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// TestEnsureIndexesAfterRestartWithSeveralIndexes pins the FerretDB crash EnsureIndexes works around:
+// one createIndexes naming several existing indexes dropped the connection on every restart.
+func TestEnsureIndexesAfterRestartWithSeveralIndexes(t *testing.T) {
+	dir := tempDir(t)
+	ctx := context.Background()
+	models := []mongo.IndexModel{
+		{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true).SetName("email_unique")},
+		{Keys: bson.D{{Key: "createdAt", Value: 1}}, Options: options.Index().SetName("createdAt")},
+	}
+	for round := range 3 {
+		c, err := Open(ctx, Config{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		coll := c.Database("db").Collection("users")
+		if err := EnsureIndexes(ctx, coll, models...); err != nil {
+			t.Fatalf("start %d: %v", round+1, err)
+		}
+		if _, err := coll.InsertOne(ctx, bson.D{{Key: "email", Value: fmt.Sprint(round)}, {Key: "createdAt", Value: round}}); err != nil {
+			t.Fatalf("start %d: insert after EnsureIndexes: %v", round+1, err)
+		}
+		if err := c.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
