@@ -2,9 +2,7 @@
 GO        ?= go
 BIN       ?= bin/mint
 DATA_DIR  ?= ./mint-data
-# Integration and end-to-end tests start servers and child processes; -p 1 keeps them from fighting
-# over the 2 cores and the shared RabbitMQ.
-TESTFLAGS ?= -race -count=1 -timeout 20m -p 2
+TESTFLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: run build test test-short lint bench clean
 
@@ -14,8 +12,11 @@ build: ## build the mint binary into bin/
 run: build ## start the whole system (mint dev) and print its URLs
 	$(BIN) dev --data-dir $(DATA_DIR)
 
+# Tests named *BrokerRestart* stop and start the shared RabbitMQ, so they run last, one package at a
+# time, after everything else.
 test: ## every test: unit, integration (real RabbitMQ/Redis, embedded MongoDB-wire DB) and end-to-end
-	$(GO) test $(TESTFLAGS) ./...
+	$(GO) test $(TESTFLAGS) -skip BrokerRestart ./...
+	$(GO) test $(TESTFLAGS) -p 1 -run BrokerRestart ./...
 
 test-short: ## unit tests only
 	$(GO) test -short -count=1 ./...

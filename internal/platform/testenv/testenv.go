@@ -3,9 +3,12 @@
 package testenv
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -46,4 +49,36 @@ func reachable(t testing.TB, env, def, name string) string {
 	}
 	_ = conn.Close()
 	return raw
+}
+
+// Tests whose name contains BrokerRestart stop and start the shared local broker, so `make test` runs
+// them in a phase of their own, after every other test (see Makefile).
+
+// StopBroker stops the local RabbitMQ application (connections drop, queues stay) and makes sure it is
+// started again when t ends, whatever happens.
+func StopBroker(t testing.TB) {
+	t.Helper()
+	t.Cleanup(func() { _ = rabbitmqctl("start_app") })
+	if err := rabbitmqctl("stop_app"); err != nil {
+		t.Fatalf("stop the broker: %v", err)
+	}
+}
+
+// StartBroker starts the local RabbitMQ application again and waits until it accepts connections.
+func StartBroker(t testing.TB) {
+	t.Helper()
+	if err := rabbitmqctl("start_app"); err != nil {
+		t.Fatalf("start the broker: %v", err)
+	}
+	_ = rabbitmqctl("await_startup")
+}
+
+func rabbitmqctl(args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "rabbitmqctl", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("rabbitmqctl %v: %w: %s", args, err, out)
+	}
+	return nil
 }

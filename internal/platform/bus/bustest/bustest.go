@@ -1,0 +1,158 @@
+// Package bustest is the contract every bus.Bus adapter must honour, written once and run against each
+// of them (the in-process bus and RabbitMQ), so that `mint dev` behaves like production.
+package bustest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mint-wallet/mint/internal/platform/bus"
+)
+
+// The retry policy newBus must configure: the suite counts attempts and keeps back-off short.
+const (
+	MaxAttempts = 3
+	RetryBase   = 20 * time.Millisecond
+)
+
+// timeout bounds every wait of the suite; conditions normally hold within milliseconds.
+const timeout = 20 * time.Second
+
+// Run runs the contract suite. newBus returns a fresh bus configured with MaxAttempts and RetryBase and
+// registers its own cleanup (closing it and, on a real broker, deleting what the test declared — every
+// name the suite uses is unique and starts with "bustest.").
+func Run(t *testing.T, newBus func(t *testing.T) bus.Bus) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, b bus.Bus)
+	}{
+		{"Delivery", testDelivery},
+		{"Routing", testRouting},
+		{"FanOut", testFanOut},
+		{"RedeliveryWhenConsumerStops", testRedelivery},
+		{"RetryCountsAttempts", testRetryCountsAttempts},
+		{"PanicIsRetried", testPanicIsRetried},
+		{"PoisonToDeadLetterQueue", testPoison},
+		{"ConcurrentPublishers", testConcurrentPublishers},
+		{"Unroutable", testUnroutable},
+		{"DeclareIdempotent", testDeclareIdempotent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, newBus(t))
+		})
+	}
+}
+
+// fixture is a private topology: one exchange and named queues bound to it.
+type fixture struct {
+	t        *testing.T
+	b        bus.Bus
+	exchange string
+	prefix   string
+}
+
+func newFixture(t *testing.T, b bus.Bus) *fixture {
+	t.Helper()
+	p := "bustest." + randomID() + "."
+	return &fixture{t: t, b: b, exchange: p + "events", prefix: p}
+}
+
+// declare declares the fixture's exchange and one queue per name→routing key pattern.
+func (f *fixture) declare(queues map[string]string) bus.Topology {
+	f.t.Helper()
+	topo := bus.Topology{Exchanges: []string{f.exchange}}
+	for name, key := range queues {
+		topo.Queues = append(topo.Queues, bus.Queue{Name: f.queue(name), Exchange: f.exchange, RoutingKey: key})
+	}
+	if err := f.b.Declare(ctxT(f.t), topo); err != nil {
+		f.t.Fatalf("Declare: %v", err)
+	}
+	return topo
+}
+
+func (f *fixture) queue(name string) string { return f.prefix + name }
+
+// publish publishes a message with a fresh ID and the given routing key, failing the test on error.
+func (f *fixture) publish(key string) bus.Message {
+	f.t.Helper()
+	msg := bus.Message{ID: randomID(), Exchange: f.exchange, Type: key, Body: []byte(`{"n":1}`)}
+	if err := f.b.Publish(ctxT(f.t), msg); err != nil {
+		f.t.Fatalf("Publish %s: %v", key, err)
+	}
+	return msg
+}
+
+// consume runs b.Consume(queue, h) in a goroutine until the returned stop is called (or the test ends),
+// and checks that Consume then returns the context's error.
+func consume(t *testing.T, b bus.Bus, queue string, h bus.Handler) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Consume(ctx, queue, h) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("Consume(%s) returned %v, want context.Canceled", queue, err)
+				}
+			case <-time.After(timeout):
+				t.Errorf("Consume(%s) did not return after its context ended", queue)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// collect consumes queue into the returned channel, acknowledging everything.
+func collect(t *testing.T, b bus.Bus, queue string) <-chan bus.Message {
+	t.Helper()
+	ch := make(chan bus.Message, 4096)
+	consume(t, b, queue, func(_ context.Context, msg bus.Message) error {
+		ch <- msg
+		return nil
+	})
+	return ch
+}
+
+// receive waits for n messages from ch.
+func receive(t *testing.T, ch <-chan bus.Message, n int) []bus.Message {
+	t.Helper()
+	deadline := time.After(timeout)
+	var got []bus.Message
+	for len(got) < n {
+		select {
+		case m := <-ch:
+			got = append(got, m)
+		case <-deadline:
+			t.Fatalf("received %d of %d messages within %v", len(got), n, timeout)
+		}
+	}
+	return got
+}
+
+// ctxT is a context bounded by the suite's timeout and the test's life.
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func randomID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return hex.EncodeToString(b[:])
+}
