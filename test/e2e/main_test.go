@@ -85,7 +85,7 @@ func start(t *testing.T, base string, env []string, args ...string) *process {
 	p := &process{t: t, cmd: cmd, base: base, logs: &logs.buf, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() {
-		p.stop(syscall.SIGKILL)
+		_ = p.stop(syscall.SIGKILL)
 		if t.Failed() {
 			t.Logf("mint %s output:\n%s", strings.Join(args, " "), logs.String())
 		}

@@ -120,7 +120,7 @@ func openAPIPath(pattern string) (string, []string) {
 }
 
 func (d *Document) parameters(where string, wildcards []string, op Operation) []any {
-	var params []any
+	params := make([]any, 0, len(wildcards)+len(op.Query)+len(op.Headers))
 	described := map[string]Param{}
 	for _, p := range op.PathParams {
 		if !slices.Contains(wildcards, p.Name) {

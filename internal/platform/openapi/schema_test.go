@@ -10,7 +10,7 @@ import (
 )
 
 // money stands for a type whose JSON form reflection cannot see.
-type money struct{ cents int64 }
+type money struct{ cents int64 } //nolint:unused // only its schema matters
 
 func (money) JSONSchema() map[string]any {
 	return map[string]any{"type": "number", "multipleOf": 0.01, "exclusiveMinimum": 0}
@@ -120,9 +120,9 @@ func TestStructTags(t *testing.T) {
 		Maybe    *string  `json:"maybe" enum:"a,b"`
 		Home     *address `json:"home" doc:"Where they live."`
 		Skipped  string   `json:"-"`
-		Dash     string   `json:"-,"`
+		Dash     string   `json:"-,"` //nolint:staticcheck // the field named "-" is the case under test
 		Untagged bool
-		hidden   string // unexported: not in JSON
+		hidden   string //nolint:unused // unexported: not in JSON, the case under test
 	}
 	d := New("t", "1", "")
 	d.valueSchema(request{})

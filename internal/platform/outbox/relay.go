@@ -204,7 +204,7 @@ func (r *Relay) backoff(failures int) time.Duration {
 		d *= 2
 	}
 	d = min(d, r.opts.MaxBackoff)
-	return d/2 + rand.N(d/2+1)
+	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
 }
 
 // publishNotified publishes the outbox of each id. On failure the ids not yet done are queued again.

@@ -40,7 +40,10 @@ func reachable(t testing.TB, env, def, name string) string {
 	if err != nil {
 		t.Fatalf("%s=%q: %v", env, raw, err)
 	}
-	conn, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		if CI() {
 			t.Fatalf("%s at %s is not reachable and CI=true: %v", name, u.Host, err)

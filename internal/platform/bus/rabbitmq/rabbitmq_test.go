@@ -69,7 +69,7 @@ func TestPing(t *testing.T) {
 	if err := b.Ping(t.Context()); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
-	if err := b.Bus.Close(); err != nil {
+	if err := b.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	if err := b.Ping(t.Context()); err == nil {
