@@ -52,6 +52,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return authMod.Run(ctx) })
+	g.Go(func() error { return rt.servePprof(ctx, s.PprofAddr) })
 	g.Go(func() error {
 		return rt.serve(ctx, s.HTTPAddr, mux, s.CORSOrigins, func(a net.Addr) {
 			base := "http://" + displayAddr(a)

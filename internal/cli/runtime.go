@@ -82,14 +82,15 @@ func openRuntime(ctx context.Context, s settings, service string, stderr io.Writ
 	}
 
 	var c cache.Cache
+	var opts []cache.ResilientOption
 	if s.RedisURL == "" {
 		rt.logger.Info("using the in-process cache")
-		c = cache.NewMemory()
+		c, opts = cache.NewMemory(), []cache.ResilientOption{cache.WithoutTimeout()}
 	} else if c, err = cache.NewRedis(s.RedisURL); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	rt.closers = append(rt.closers, func(context.Context) error { return c.Close() })
-	if rt.cache, err = cache.NewResilient(c, rt.logger, rt.registry); err != nil {
+	if rt.cache, err = cache.NewResilient(c, rt.logger, rt.registry, opts...); err != nil {
 		return nil, err
 	}
 	return rt, nil

@@ -64,6 +64,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return authMod.Run(ctx) })
+	g.Go(func() error { return rt.servePprof(ctx, s.PprofAddr) })
 	g.Go(func() error { return rt.serve(ctx, s.HTTPAddr, mux, s.CORSOrigins, nil) })
 	return g.Wait()
 }

@@ -18,6 +18,7 @@ type settings struct {
 	AMQPURL     string
 	RedisURL    string
 	LogLevel    string
+	PprofAddr   string
 	CORSOrigins []string
 	Auth        auth.Config
 }
@@ -34,6 +35,7 @@ func (s *settings) bind(fs *config.Set, dev bool, defaultAddr string) {
 	fs.String(&s.AMQPURL, "amqp-url", "MINT_AMQP_URL", amqpDefault, "RabbitMQ URL; empty = in-process bus (dev only)")
 	fs.String(&s.RedisURL, "redis-url", "MINT_REDIS_URL", "", "Redis URL; empty = in-process cache")
 	fs.String(&s.LogLevel, "log-level", "MINT_LOG_LEVEL", "info", "debug, info, warn or error")
+	fs.String(&s.PprofAddr, "pprof-addr", "MINT_PPROF_ADDR", "", "serve Go profiling (/debug/pprof/) on this separate address; off when empty")
 	fs.List(&s.CORSOrigins, "cors-origins", "MINT_CORS_ORIGINS", "", "comma-separated origins allowed cross-origin (CORS off when empty)")
 
 	a := &s.Auth

@@ -42,6 +42,20 @@ func WithTimeout(d time.Duration) ResilientOption {
 	}
 }
 
+// WithoutTimeout drops the per-operation bound, for an in-process cache that cannot hang: a timer per
+// operation would cost more than the operation.
+func WithoutTimeout() ResilientOption {
+	return func(r *Resilient) { r.timeout = 0 }
+}
+
+// bound limits ctx to the per-operation timeout, if there is one.
+func (r *Resilient) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, r.timeout)
+}
+
 // NewResilient wraps c. Metrics go to reg when it is not nil; several Resilient caches of one process
 // (one per service in `mint dev`) share the same series.
 func NewResilient(c Cache, logger *slog.Logger, reg prometheus.Registerer, opts ...ResilientOption) (*Resilient, error) {
@@ -64,7 +78,7 @@ func NewResilient(c Cache, logger *slog.Logger, reg prometheus.Registerer, opts 
 
 // Get implements Cache: it returns the value or ErrMiss, never another error.
 func (r *Resilient) Get(ctx context.Context, key string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ctx, cancel := r.bound(ctx)
 	defer cancel()
 	b, err := r.inner.Get(ctx, key)
 	switch {
@@ -84,7 +98,7 @@ func (r *Resilient) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Set implements Cache; it always returns nil.
 func (r *Resilient) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ctx, cancel := r.bound(ctx)
 	defer cancel()
 	if err := r.inner.Set(ctx, key, value, ttl); err != nil {
 		r.m.error("set")
@@ -99,7 +113,7 @@ func (r *Resilient) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ctx, cancel := r.bound(ctx)
 	defer cancel()
 	if err := r.inner.Delete(ctx, keys...); err != nil {
 		r.m.error("delete")
@@ -112,7 +126,7 @@ func (r *Resilient) Delete(ctx context.Context, keys ...string) error {
 // Ping implements Cache and does return the error: readiness may report the cache, though it should
 // not fail on it.
 func (r *Resilient) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ctx, cancel := r.bound(ctx)
 	defer cancel()
 	if err := r.inner.Ping(ctx); err != nil {
 		return fmt.Errorf("cache ping: %w", err)

@@ -127,7 +127,7 @@ func TestResilientCountsHitsAndMissesByPrefix(t *testing.T) {
 	ctx := context.Background()
 	reg := prometheus.NewPedanticRegistry()
 	m := cache.NewMemory()
-	c, err := cache.NewResilient(m, nil, reg)
+	c, err := cache.NewResilient(m, nil, reg, cache.WithoutTimeout()) // as `mint dev` wraps its in-process cache
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,7 @@ type Verifier struct {
 	revocations Revocations
 	leeway      time.Duration
 	now         func() time.Time
+	verified    *verifiedCache
 }
 
 // New returns a Verifier for cfg.
@@ -86,6 +87,7 @@ func New(cfg Config) (*Verifier, error) {
 		revocations: cfg.Revocations,
 		leeway:      cfg.Leeway,
 		now:         cfg.Now,
+		verified:    newVerifiedCache(),
 	}, nil
 }
 
@@ -100,32 +102,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if len(raw) > maxTokenBytes {
 		return Claims{}, unauthenticated(detailInvalid, fmt.Errorf("token of %d bytes", len(raw)))
 	}
-	tok, err := jwt.ParseSigned(raw, allowedAlgs)
+	c, err := v.authentic(ctx, raw)
 	if err != nil {
-		return Claims{}, unauthenticated(detailInvalid, fmt.Errorf("parse: %w", err))
-	}
-	if len(tok.Headers) != 1 {
-		return Claims{}, unauthenticated(detailInvalid, errors.New("not exactly one signature"))
-	}
-	h := tok.Headers[0]
-	if h.Algorithm != string(jose.RS256) { // the parser enforces it; stay explicit
-		return Claims{}, unauthenticated(detailInvalid, fmt.Errorf("alg %q", h.Algorithm))
-	}
-	if h.KeyID == "" {
-		return Claims{}, unauthenticated(detailInvalid, errors.New("no kid"))
-	}
-
-	key, err := v.keys.PublicKey(ctx, h.KeyID)
-	switch {
-	case errors.Is(err, ErrUnknownKey):
-		return Claims{}, unauthenticated(detailInvalid, fmt.Errorf("kid %q: %w", h.KeyID, err))
-	case err != nil:
-		return Claims{}, unavailable(fmt.Errorf("key for kid %q: %w", h.KeyID, err))
-	}
-
-	var c jwt.Claims
-	if err := tok.Claims(key, &c); err != nil { // verifies the signature first
-		return Claims{}, unauthenticated(detailInvalid, fmt.Errorf("signature or claims: %w", err))
+		return Claims{}, err
 	}
 	if err := v.validate(c); err != nil {
 		return Claims{}, err
@@ -139,6 +118,48 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 		return Claims{}, unauthenticated(detailInvalid, fmt.Errorf("jti %q revoked", c.ID))
 	}
 	return claimsOf(c), nil
+}
+
+// authentic returns the claims of raw once its signature proved it was issued with one of our keys.
+// The RSA check dominates the cost of an authenticated request, so a token already proven is
+// remembered for a short while (see verifiedCache); time-based claims and revocation are still checked
+// on every use.
+func (v *Verifier) authentic(ctx context.Context, raw string) (jwt.Claims, error) {
+	now := v.now()
+	if e, ok := v.verified.get(raw, now); ok {
+		if key, err := v.keys.PublicKey(ctx, e.kid); err == nil && key.Equal(e.key) {
+			return e.claims, nil
+		}
+	}
+	tok, err := jwt.ParseSigned(raw, allowedAlgs)
+	if err != nil {
+		return jwt.Claims{}, unauthenticated(detailInvalid, fmt.Errorf("parse: %w", err))
+	}
+	if len(tok.Headers) != 1 {
+		return jwt.Claims{}, unauthenticated(detailInvalid, errors.New("not exactly one signature"))
+	}
+	h := tok.Headers[0]
+	if h.Algorithm != string(jose.RS256) { // the parser enforces it; stay explicit
+		return jwt.Claims{}, unauthenticated(detailInvalid, fmt.Errorf("alg %q", h.Algorithm))
+	}
+	if h.KeyID == "" {
+		return jwt.Claims{}, unauthenticated(detailInvalid, errors.New("no kid"))
+	}
+
+	key, err := v.keys.PublicKey(ctx, h.KeyID)
+	switch {
+	case errors.Is(err, ErrUnknownKey):
+		return jwt.Claims{}, unauthenticated(detailInvalid, fmt.Errorf("kid %q: %w", h.KeyID, err))
+	case err != nil:
+		return jwt.Claims{}, unavailable(fmt.Errorf("key for kid %q: %w", h.KeyID, err))
+	}
+
+	var c jwt.Claims
+	if err := tok.Claims(key, &c); err != nil { // verifies the signature first
+		return jwt.Claims{}, unauthenticated(detailInvalid, fmt.Errorf("signature or claims: %w", err))
+	}
+	v.verified.put(raw, verifiedEntry{claims: c, kid: h.KeyID, key: key}, now)
+	return c, nil
 }
 
 // validate checks the claims of an authentic token. go-jose checks exp, nbf
