@@ -265,7 +265,13 @@ func TestSignupEventPublished(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	queue := "test.auth." + strings.ReplaceAll(t.Name(), "/", ".") + "." + time.Now().Format("150405.000000")
 	watchQueue(t, h.bus, queue)
-	a := h.signup("Katherine", "Johnson")
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	res := h.do("POST", "/api/v1/auth/signup", map[string]string{"firstName": "Katherine", "lastName": "Johnson",
+		"email": "katherine@example.com", "password": "password-123"}, "", "traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	if res.status != http.StatusCreated {
+		t.Fatalf("signup: %d %s", res.status, res.body)
+	}
+	a := account{id: res.json(t)["id"].(string), email: "katherine@example.com"}
 
 	got := collect(t, h.bus, queue, func(d contract.UserSignupData) bool { return d.UserID == a.id }, 3*time.Second)
 	if len(got) != 1 {
@@ -274,6 +280,9 @@ func TestSignupEventPublished(t *testing.T) {
 	ev := got[0]
 	if ev.data.Email != a.email || ev.data.FirstName != "Katherine" || ev.data.LastName != "Johnson" || ev.data.CreatedAt.IsZero() {
 		t.Fatalf("event data = %+v", ev.data)
+	}
+	if tp := ev.msg.Headers["traceparent"]; !strings.Contains(tp, traceID) {
+		t.Fatalf("event traceparent %q does not continue the request's trace %s", tp, traceID)
 	}
 	if ev.msg.ID == "" || ev.msg.ID != ev.env.ID || ev.msg.Type != contract.UserSignup || ev.env.Type != contract.UserSignup || ev.msg.Timestamp.IsZero() {
 		t.Fatalf("event envelope %+v / message id %q type %q", ev.env, ev.msg.ID, ev.msg.Type)

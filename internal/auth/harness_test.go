@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/mint-wallet/mint/internal/auth"
 	"github.com/mint-wallet/mint/internal/auth/password"
@@ -91,7 +92,8 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	}
 	mux := http.NewServeMux()
 	mod.Register(httpx.NewRouter(mux, openapi.New("auth", "test", ""), mod.Verifier().Authenticate, logger))
-	srv := httptest.NewServer(httpx.Edge(mux, httpx.EdgeConfig{Logger: logger}))
+	tracer := sdktrace.NewTracerProvider().Tracer("auth-test")
+	srv := httptest.NewServer(httpx.Edge(mux, httpx.EdgeConfig{Logger: logger, Tracer: tracer}))
 	done := make(chan error, 1)
 	go func() { done <- mod.Run(ctx) }()
 	t.Cleanup(func() {

@@ -76,7 +76,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (User, Session,
 	now := s.now().UTC().Truncate(time.Millisecond)
 	d := userDoc{ID: bson.NewObjectIDFromTimestamp(now), FirstName: v.FirstName, MiddleName: v.MiddleName,
 		LastName: v.LastName, Email: v.Email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	ev, err := contract.NewEvent(contract.AuthEvents, contract.UserSignup, now, contract.UserSignupData{
+	ev, err := contract.NewEvent(ctx, contract.AuthEvents, contract.UserSignup, now, contract.UserSignupData{
 		UserID: d.ID.Hex(), Email: d.Email, FirstName: d.FirstName, LastName: d.LastName, CreatedAt: now})
 	if err != nil {
 		return User{}, Session{}, fmt.Errorf("signup: %w", err)

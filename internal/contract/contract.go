@@ -4,6 +4,7 @@
 package contract
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
 // Exchanges.
@@ -75,22 +77,29 @@ type UserSignupData struct {
 }
 
 // Event is an event a service owes, before it is on the wire. Services store it with the document it
-// belongs to (the outbox) and publish it later with Message.
+// belongs to (the outbox) and publish it later with Message. Headers carry the W3C trace context of
+// the request that caused it, so the trace continues in its consumers even when it is published later.
 type Event struct {
-	ID         string          `bson:"id" json:"id"`
-	Exchange   string          `bson:"exchange" json:"exchange"`
-	Type       string          `bson:"type" json:"type"`
-	OccurredAt time.Time       `bson:"occurredAt" json:"occurredAt"`
-	Data       json.RawMessage `bson:"data" json:"data"`
+	ID         string            `bson:"id" json:"id"`
+	Exchange   string            `bson:"exchange" json:"exchange"`
+	Type       string            `bson:"type" json:"type"`
+	OccurredAt time.Time         `bson:"occurredAt" json:"occurredAt"`
+	Data       json.RawMessage   `bson:"data" json:"data"`
+	Headers    map[string]string `bson:"headers,omitempty" json:"headers,omitempty"`
 }
 
-// NewEvent builds an event with a fresh id.
-func NewEvent(exchange, routingKey string, occurredAt time.Time, data any) (Event, error) {
+// NewEvent builds an event with a fresh id, carrying ctx's trace context.
+func NewEvent(ctx context.Context, exchange, routingKey string, occurredAt time.Time, data any) (Event, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return Event{}, fmt.Errorf("encode %s: %w", routingKey, err)
 	}
-	return Event{ID: uuid.NewString(), Exchange: exchange, Type: routingKey, OccurredAt: occurredAt.UTC(), Data: raw}, nil
+	headers := map[string]string{}
+	observe.InjectTrace(ctx, headers)
+	if len(headers) == 0 {
+		headers = nil
+	}
+	return Event{ID: uuid.NewString(), Exchange: exchange, Type: routingKey, OccurredAt: occurredAt.UTC(), Data: raw, Headers: headers}, nil
 }
 
 // Message is the wire form of e.
@@ -99,7 +108,7 @@ func (e Event) Message() (bus.Message, error) {
 	if err != nil {
 		return bus.Message{}, fmt.Errorf("encode envelope %s: %w", e.Type, err)
 	}
-	return bus.Message{ID: e.ID, Exchange: e.Exchange, Type: e.Type, Timestamp: e.OccurredAt, Body: body}, nil
+	return bus.Message{ID: e.ID, Exchange: e.Exchange, Type: e.Type, Timestamp: e.OccurredAt, Headers: e.Headers, Body: body}, nil
 }
 
 // Decode parses msg's envelope and its data into v. Any error is permanent: redelivery cannot fix it.

@@ -12,8 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/observe"
@@ -27,17 +30,18 @@ type EdgeConfig struct {
 	CORSOrigins []string // allowed cross-origin callers; empty = CORS off
 }
 
-// Edge wraps h in Mint's middleware, outermost first: request id, metrics and access log, panic
-// recovery, tracing, body limit, cross-origin protection, CORS.
+// Edge wraps h in Mint's middleware, outermost first: request id, trace, metrics and access log; panic
+// recovery; body limit; cross-origin protection; CORS.
 func Edge(h http.Handler, cfg EdgeConfig) http.Handler {
 	h = cors(h, cfg.CORSOrigins)
 	h = crossOriginProtection(h, cfg.CORSOrigins, cfg.Logger)
 	h = limitBody(h, cfg.Logger)
-	if cfg.Tracer != nil {
-		h = tracing(h, cfg.Tracer)
-	}
 	h = recoverPanics(h, cfg.Logger)
-	return observeRequests(h, cfg.Logger, cfg.Metrics)
+	tracer := cfg.Tracer
+	if tracer == nil {
+		tracer = noop.NewTracerProvider().Tracer("")
+	}
+	return observeRequests(h, cfg.Logger, cfg.Metrics, tracer)
 }
 
 // statusRecorder remembers the status and size of a response.
@@ -65,8 +69,9 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// observeRequests assigns the request id, then records metrics and one access-log line per request.
-func observeRequests(next http.Handler, logger *slog.Logger, m *observe.HTTPMetrics) http.Handler {
+// observeRequests assigns the request id, continues the caller's W3C trace (traceparent) or starts
+// one, and records metrics and one access-log line per request, all labelled with the route pattern.
+func observeRequests(next http.Handler, logger *slog.Logger, m *observe.HTTPMetrics, tracer trace.Tracer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -74,7 +79,10 @@ func observeRequests(next http.Handler, logger *slog.Logger, m *observe.HTTPMetr
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx, route := withRouteSlot(observe.WithRequestID(r.Context(), id))
+		ctx := observe.ExtractHTTP(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+		defer span.End()
+		ctx, route := withRouteSlot(observe.WithRequestID(ctx, id))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 
@@ -84,6 +92,11 @@ func observeRequests(next http.Handler, logger *slog.Logger, m *observe.HTTPMetr
 		pattern := *route
 		if pattern == "" {
 			pattern = "unmatched"
+		}
+		span.SetName(pattern)
+		span.SetAttributes(attribute.String("http.route", pattern), attribute.Int("http.response.status_code", rec.status))
+		if rec.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(rec.status))
 		}
 		elapsed := time.Since(start)
 		status := strconv.Itoa(rec.status)
@@ -129,16 +142,6 @@ func recoverPanics(next http.Handler, logger *slog.Logger) http.Handler {
 			}
 		}()
 		next.ServeHTTP(w, r)
-	})
-}
-
-// tracing continues the caller's W3C trace (traceparent) or starts one, so logs carry a trace id.
-func tracing(next http.Handler, tracer trace.Tracer) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := observe.ExtractHTTP(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
-		defer span.End()
-		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -27,7 +27,7 @@ func Example() {
 	}
 	go func() { _ = relay.Run(context.Background()) }() // for the life of the service
 
-	ev, err := contract.NewEvent(contract.TransactionEvents, contract.TransactionCompleted, time.Now(), map[string]string{"transactionId": "tx1"})
+	ev, err := contract.NewEvent(ctx, contract.TransactionEvents, contract.TransactionCompleted, time.Now(), map[string]string{"transactionId": "tx1"})
 	if err != nil {
 		return
 	}

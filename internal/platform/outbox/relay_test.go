@@ -71,7 +71,7 @@ type doc struct {
 
 func newEvent(t *testing.T, n int, at time.Time) contract.Event {
 	t.Helper()
-	ev, err := contract.NewEvent(contract.TransactionEvents, contract.TransactionCreated, at, map[string]int{"n": n})
+	ev, err := contract.NewEvent(context.Background(), contract.TransactionEvents, contract.TransactionCreated, at, map[string]int{"n": n})
 	if err != nil {
 		t.Fatal(err)
 	}
