@@ -85,7 +85,12 @@ func (h *handlers) register(rt *httpx.Router) {
 	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/users/{id}", ID: "getUser", Tags: utags, Auth: true,
 		Summary:   "A user's public profile",
 		Responses: []openapi.Response{{Status: 200, Description: "the user", Body: PublicUser{}}}, Errors: []int{401, 404}}, h.user)
-	rt.HandleRaw("GET /.well-known/jwks.json", http.HandlerFunc(h.jwksDoc))
+	rt.Handle(openapi.Operation{Method: "GET", Path: "/.well-known/jwks.json", ID: "jwks", Tags: tags,
+		Summary: "Public keys that verify session tokens (every key still valid)",
+		Responses: []openapi.Response{{Status: 200, Description: "a JSON Web Key Set", Body: openapi.Schema{
+			"type": "object", "required": []string{"keys"},
+			"properties": map[string]any{"keys": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}},
+		}}}}, h.jwksDoc)
 }
 
 func (h *handlers) signup(w http.ResponseWriter, r *http.Request) error {
@@ -187,10 +192,11 @@ func (h *handlers) user(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *handlers) jwksDoc(w http.ResponseWriter, _ *http.Request) {
+func (h *handlers) jwksDoc(w http.ResponseWriter, _ *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	_, _ = w.Write(h.jwks())
+	return nil
 }
 
 func (h *handlers) setCookie(w http.ResponseWriter, s Session) {

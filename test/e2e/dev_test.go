@@ -44,6 +44,12 @@ func TestDevSessionFlow(t *testing.T) {
 	for _, path := range []string{"/health", "/ready", "/metrics", "/api-docs", "/api-docs/openapi.json", "/.well-known/jwks.json"} {
 		must(t, call(t, "GET", p.base+path, nil, ""), 200, path)
 	}
+	doc := string(call(t, "GET", p.base+"/api-docs/openapi.json", nil, "").body)
+	for _, path := range []string{`"/api/v1/auth/signup"`, `"/api/v1/users/{id}"`, `"SignupRequest"`, `"Problem"`} {
+		if !strings.Contains(doc, path) {
+			t.Errorf("the served API document lacks %s", path)
+		}
+	}
 	metrics := string(call(t, "GET", p.base+"/metrics", nil, "").body)
 	for _, name := range []string{`http_requests_total{method="POST",route="POST /api/v1/auth/login",status_code="200"}`,
 		"http_request_duration_seconds_bucket", "active_connections", "db_query_duration_seconds_bucket",

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,11 +31,12 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 //	GET /api-docs/openapi.json the document
 //	GET /api-docs/assets/…     the UI's scripts and styles
 //
-// The document is encoded once, here: later changes to doc are not served.
+// The document is encoded once, at the first request for it, so the handler can be mounted before the
+// services register their routes; changes to doc after that first request are not served.
 func Handler(doc *Document) http.Handler {
 	// Encoding fails only for values JSON cannot hold (a NaN example); that is answered on every
 	// request rather than taking the service down over its documentation.
-	body, encodeErr := doc.JSON()
+	encoded := sync.OnceValues(doc.JSON)
 	page, err := ui.ReadFile("ui/index.html")
 	if err != nil {
 		panic("openapi: embedded index.html is missing: " + err.Error())
@@ -45,6 +47,7 @@ func Handler(doc *Document) http.Handler {
 	}
 
 	serveDoc := func(w http.ResponseWriter, r *http.Request) {
+		body, encodeErr := encoded()
 		if encodeErr != nil {
 			w.Header().Set("Content-Type", problemContentType)
 			w.WriteHeader(http.StatusInternalServerError)

@@ -145,3 +145,16 @@ func TestPrefersJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerServesRoutesAddedAfterMounting: the service mounts /api-docs before registering its
+// routes (mint dev did, and served a document without paths).
+func TestHandlerServesRoutesAddedAfterMounting(t *testing.T) {
+	doc := New("t", "1", "")
+	h := Handler(doc)
+	doc.Add(Operation{Method: "GET", Path: "/late", ID: "late", Responses: []Response{{Status: 200}}})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api-docs/openapi.json", nil))
+	if !strings.Contains(rec.Body.String(), `"/late"`) {
+		t.Fatalf("document served without the route added after Handler: %s", rec.Body.String())
+	}
+}
