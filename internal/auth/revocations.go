@@ -6,12 +6,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 )
-
-// RevokedKey is the cache key marking token jti as revoked. Other services' verifiers read the same
-// key (see docs/AUTH.md "Revocation across processes").
-func RevokedKey(jti string) string { return "auth:revoked:" + jti }
 
 // revocations answers "is this token revoked?" without a database query per request. The database is
 // the record; each auth process keeps an in-memory copy, refreshed by polling (so a logout served by
@@ -39,8 +37,7 @@ func (r *revocations) IsRevoked(ctx context.Context, jti string) (bool, error) {
 	if ok {
 		return true, nil
 	}
-	_, err := r.cache.Get(ctx, RevokedKey(jti))
-	return err == nil, nil
+	return jwtverify.SharedRevocations{Cache: r.cache}.IsRevoked(ctx, jti)
 }
 
 func (r *revocations) revoke(ctx context.Context, d revokedDoc) error {
@@ -49,7 +46,7 @@ func (r *revocations) revoke(ctx context.Context, d revokedDoc) error {
 	}
 	r.remember(d)
 	if ttl := d.ExpiresAt.Sub(r.now()); ttl > 0 {
-		if err := r.cache.Set(ctx, RevokedKey(d.JTI), []byte("1"), ttl); err != nil {
+		if err := r.cache.Set(ctx, contract.RevokedTokenKey(d.JTI), []byte("1"), ttl); err != nil {
 			r.logger.WarnContext(ctx, "revocation not cached; other processes see it at their next poll", "err", err)
 		}
 	}

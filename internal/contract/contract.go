@@ -59,6 +59,10 @@ func Topology() bus.Topology {
 	}
 }
 
+// RevokedTokenKey is the shared-cache key marking session token jti as revoked until it expires. The
+// auth service writes it at logout; every service's verifier reads it (docs/AUTH.md).
+func RevokedTokenKey(jti string) string { return "auth:revoked:" + jti }
+
 // Envelope is the JSON body of every event.
 type Envelope struct {
 	ID         string          `json:"id"`
