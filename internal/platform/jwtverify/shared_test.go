@@ -15,7 +15,9 @@ import (
 // failingCache answers every read with an error that is not a miss.
 type failingCache struct{ cache.Cache }
 
-func (failingCache) Get(context.Context, string) ([]byte, error) { return nil, errors.New("connection refused") }
+func (failingCache) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.New("connection refused")
+}
 
 func TestSharedRevocations(t *testing.T) {
 	shared := cache.NewMemory()
