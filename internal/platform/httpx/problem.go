@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/observe"
@@ -92,7 +93,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		logger.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
 	}
 	if fe, ok := asFailure(err); ok && fe.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(fe.RetryAfter.Seconds()+0.999)))
+		secs := (fe.RetryAfter + time.Second - 1) / time.Second // rounded up: never "0", never early
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 	}
 	WriteProblem(w, p)
 }
