@@ -33,7 +33,7 @@ import (
 var fastHash = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	mod    *auth.Module
 	bus    bus.Bus
@@ -43,11 +43,12 @@ type harness struct {
 type harnessOptions struct {
 	redisURL string // "" = the test Redis
 	throttle auth.ThrottleConfig
+	hash     password.Params // zero = fastHash
 }
 
 // newHarness serves the auth service over HTTP against the embedded MongoDB-wire server, the real
 // RabbitMQ and a real Redis, wired as `mint serve auth` wires it.
-func newHarness(t *testing.T, o harnessOptions) *harness {
+func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -75,6 +76,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.hash == (password.Params{}) {
+		o.hash = fastHash
+	}
 	if o.throttle.MaxFailures == 0 {
 		o.throttle = auth.ThrottleConfig{MaxFailures: 5, Window: time.Minute}
 	}
@@ -85,7 +89,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	db := mongotest.Open(t)
 	mod, err := auth.New(ctx, auth.Config{
 		KeysFile: keysDir + "/keys.json", CreateKeys: true, TokenLifetime: time.Hour,
-		Hash: fastHash, Throttle: o.throttle, SecureCookie: true,
+		Hash: o.hash, Throttle: o.throttle, SecureCookie: true,
 	}, auth.Deps{DB: db.Database(mongotest.DBName(t, auth.DatabaseName)), Publisher: b, Cache: c, Logger: logger, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +119,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
