@@ -115,7 +115,10 @@ func (m *Module) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.relay.Run(ctx) })
 	g.Go(func() error {
-		m.keys.Watch(ctx, 5*time.Second, func(err error) { m.logger.Warn("auth keys not reloaded", "err", err) })
+		m.every(ctx, 5*time.Second, "auth keys not reloaded", func(context.Context) error {
+			_, err := m.keys.ReloadIfChanged()
+			return err
+		})
 		return nil
 	})
 	g.Go(func() error {

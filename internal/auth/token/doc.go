@@ -17,9 +17,9 @@
 // Rotate usually runs in another process than the auth service. A KeySet
 // notices by ReloadIfChanged, which costs one stat(2) when nothing changed:
 // the file is only ever renamed into place, so a changed inode, size or mtime
-// means a new complete file. The auth service should call ReloadIfChanged
-// when serving /.well-known/jwks.json, and run Watch (every 10 s or so) so
-// that it also starts signing with the new key promptly; RetirementGrace
-// covers that lag. A failed reload keeps the keys in use. Verifiers in other services learn the new kid from the JWKS the first
-// time a token carrying it arrives.
+// means a new complete file. The auth service calls ReloadIfChanged every
+// 5 s, so it serves and signs with a rotated key promptly; RetirementGrace
+// covers that lag. A failed reload keeps the keys in use. Verifiers in other
+// services learn the new kid from the JWKS the first time a token carrying it
+// arrives.
 package token

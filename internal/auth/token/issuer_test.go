@@ -161,7 +161,7 @@ func TestRotationKeepsOldTokensValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ks.ReloadIfChanged(); err != nil { // what Watch does in the auth service
+	if _, err := ks.ReloadIfChanged(); err != nil { // what the auth service does every few seconds
 		t.Fatal(err)
 	}
 	after, _, err := iss.Issue("user-1", clock())
@@ -226,23 +226,6 @@ func TestIssueDuringReloads(t *testing.T) {
 		t.Error(err)
 	}
 	wg.Wait()
-}
-
-func TestWatch(t *testing.T) {
-	ks, _, path := newIssuer(t, token.Config{})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); ks.Watch(ctx, 5*time.Millisecond, func(err error) { t.Error(err) }) }()
-	newKid := rotate(t, path, now, time.Hour)
-	deadline := time.Now().Add(5 * time.Second)
-	for ks.SigningKid() != newKid {
-		if time.Now().After(deadline) {
-			t.Fatal("Watch did not pick up the rotation")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	<-done
 }
 
 func localVerifier(t *testing.T, ks *token.KeySet, at time.Time) *jwtverify.Verifier {

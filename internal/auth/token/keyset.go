@@ -1,7 +1,6 @@
 package token
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -103,25 +101,6 @@ func (ks *KeySet) ReloadIfChanged() (bool, error) {
 // mtime granularity is coarse.
 func sameFile(a, b os.FileInfo) bool {
 	return os.SameFile(a, b) && a.ModTime().Equal(b.ModTime()) && a.Size() == b.Size()
-}
-
-// Watch calls ReloadIfChanged every interval until ctx ends, passing errors to
-// onError (which may be nil). The auth service runs it so that it starts
-// signing with a key rotated by another process within interval; keep
-// interval well under RetirementGrace.
-func (ks *KeySet) Watch(ctx context.Context, interval time.Duration, onError func(error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := ks.ReloadIfChanged(); err != nil && onError != nil {
-				onError(err)
-			}
-		}
-	}
 }
 
 // JWKS returns the JSON Web Key Set document for /.well-known/jwks.json:

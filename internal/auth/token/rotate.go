@@ -9,7 +9,7 @@ import (
 // RetirementGrace is kept on top of the token lifetime before Rotate drops a
 // retired key. A token signed just before retirement is still accepted up to
 // jwtverify.MaxLeeway (60 s) past its exp, and a running auth service may sign
-// with the old key until its next reload (Watch interval); dropping the key at
+// with the old key until its next reload (every 5 s in the auth service); dropping the key at
 // exactly one lifetime would reject such tokens early.
 const RetirementGrace = 2 * time.Minute
 
