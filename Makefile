@@ -2,12 +2,14 @@
 GO        ?= go
 BIN       ?= bin/mint
 DATA_DIR  ?= ./mint-data
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/mint-wallet/mint/internal/cli.Version=$(VERSION)
 TESTFLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: run build test test-short lint bench clean
 
 build: ## build the mint binary into bin/
-	$(GO) build -o $(BIN) ./cmd/mint
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mint
 
 run: build ## start the whole system (mint dev) and print its URLs
 	$(BIN) dev --data-dir $(DATA_DIR)
