@@ -57,7 +57,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	}
 	reg := prometheus.NewRegistry()
 
-	b, err := rabbitmq.New(ctx, rabbitmq.Config{URL: testenv.RabbitURL(t), Logger: logger})
+	b, err := rabbitmq.New(ctx, rabbitmq.Config{URL: testenv.IsolatedRabbitURL(t), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

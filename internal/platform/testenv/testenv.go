@@ -85,3 +85,26 @@ func rabbitmqctl(args ...string) error {
 	}
 	return nil
 }
+
+// IsolatedRabbitURL returns the URL of a fresh RabbitMQ virtual host, deleted when t ends. Services
+// declare fixed exchange and queue names (the contract), so tests that run them against the shared
+// broker would otherwise consume each other's events.
+func IsolatedRabbitURL(t testing.TB) string {
+	t.Helper()
+	base, err := url.Parse(RabbitURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vhost := fmt.Sprintf("mint-test-%d", time.Now().UnixNano())
+	user := base.User.Username()
+	if err := rabbitmqctl("add_vhost", vhost); err != nil {
+		t.Fatalf("isolated vhost: %v", err)
+	}
+	t.Cleanup(func() { _ = rabbitmqctl("delete_vhost", vhost) })
+	if err := rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*"); err != nil {
+		t.Fatalf("isolated vhost: %v", err)
+	}
+	u := *base
+	u.Path = "/" + vhost
+	return u.String()
+}
