@@ -1,0 +1,372 @@
+package wallet_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/mint-wallet/mint/internal/auth/token"
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
+	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/jwtverify"
+	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
+	"github.com/mint-wallet/mint/internal/platform/openapi"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
+	"github.com/mint-wallet/mint/internal/wallet"
+)
+
+// finalizedQueue is the test's own queue on wallet.events, in the test's own vhost.
+const finalizedQueue = "test.wallet.finalized"
+
+type harness struct {
+	t      testing.TB
+	srv    *httptest.Server
+	mod    *wallet.Module
+	bus    bus.Bus
+	db     *mongo.Database
+	reg    *prometheus.Registry
+	cache  cache.Cache
+	issuer *token.Issuer
+
+	mu    sync.Mutex
+	final []finalized // every wallet.transactionFinalized published, in order
+}
+
+type finalized struct {
+	msg  bus.Message
+	data contract.WalletFinalizedData
+}
+
+type harnessOptions struct {
+	cfg       wallet.Config
+	wrapCache func(cache.Cache) cache.Cache
+}
+
+// newHarness serves the wallet service over HTTP against the embedded MongoDB-wire server, the real
+// RabbitMQ (an isolated vhost) and a real Redis, wired as `mint serve wallet` wires it, and records
+// every wallet.transactionFinalized it publishes. Retries are fast so that redelivery is quick.
+func newHarness(t testing.TB, o harnessOptions) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	reg := prometheus.NewRegistry()
+
+	b, err := rabbitmq.New(ctx, rabbitmq.Config{URL: testenv.IsolatedRabbitURL(t), Logger: logger,
+		MaxAttempts: 8, RetryBase: 25 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Declare(ctx, contract.Topology()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Declare(ctx, bus.Topology{Exchanges: []string{contract.WalletEvents},
+		Queues: []bus.Queue{{Name: finalizedQueue, Exchange: contract.WalletEvents, RoutingKey: contract.WalletTxFinalized}}}); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := cache.NewRedis(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c cache.Cache
+	if c, err = cache.NewResilient(rc, logger, reg); err != nil {
+		t.Fatal(err)
+	}
+	if o.wrapCache != nil {
+		c = o.wrapCache(c)
+	}
+
+	keysDir, err := os.MkdirTemp("", "mint-wallet-keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := token.LoadOrCreate(keysDir + "/keys.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := token.NewIssuer(keys, token.Config{Lifetime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := jwtverify.New(jwtverify.Config{Keys: jwtverify.LocalJWKS(keys.JWKS), Revocations: jwtverify.NoRevocations{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db := mongotest.Open(t).Database(mongotest.DBName(t, wallet.DatabaseName))
+	mod, err := wallet.New(ctx, o.cfg, wallet.Deps{DB: db, Bus: b, Cache: c, Logger: logger, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mod.Register(httpx.NewRouter(mux, openapi.New("wallet", "test", ""), verifier.Authenticate, logger))
+	srv := httptest.NewServer(httpx.Edge(mux, httpx.EdgeConfig{Logger: logger}))
+
+	h := &harness{t: t, srv: srv, mod: mod, bus: b, db: db, reg: reg, cache: c, issuer: issuer}
+	done := make(chan error, 1)
+	go func() { done <- mod.Run(ctx) }()
+	watched := make(chan error, 1)
+	go func() { watched <- b.Consume(ctx, finalizedQueue, h.record) }()
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("wallet background work: %v", err)
+		}
+		if err := <-watched; !errors.Is(err, context.Canceled) {
+			t.Errorf("watching wallet.events: %v", err)
+		}
+		_ = b.Close()
+		_ = c.Close()
+		_ = os.RemoveAll(keysDir)
+	})
+	return h
+}
+
+func (h *harness) record(_ context.Context, m bus.Message) error {
+	var d contract.WalletFinalizedData
+	if _, err := contract.Decode(m, &d); err != nil {
+		h.t.Errorf("undecodable wallet.transactionFinalized: %v", err)
+		return nil
+	}
+	h.mu.Lock()
+	h.final = append(h.final, finalized{msg: m, data: d})
+	h.mu.Unlock()
+	return nil
+}
+
+// finalizedOf returns the wallet.transactionFinalized events of txID received so far.
+func (h *harness) finalizedOf(txID string) []finalized {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []finalized
+	for _, f := range h.final {
+		if f.data.TransactionID == txID {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// waitFinalized waits for the first wallet.transactionFinalized of txID.
+func (h *harness) waitFinalized(txID string) contract.WalletFinalizedData {
+	h.t.Helper()
+	var got []finalized
+	eventually(h.t, 10*time.Second, "wallet.transactionFinalized of "+txID, func() bool {
+		got = h.finalizedOf(txID)
+		return len(got) > 0
+	})
+	return got[0].data
+}
+
+// publish sends an event as its publisher would; the returned message can be published again to
+// simulate a redelivery.
+func (h *harness) publish(exchange, routingKey string, data any) bus.Message {
+	h.t.Helper()
+	ev, err := contract.NewEvent(context.Background(), exchange, routingKey, time.Now(), data)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	msg, err := ev.Message()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.send(msg)
+	return msg
+}
+
+func (h *harness) send(msg bus.Message) {
+	h.t.Helper()
+	if err := h.bus.Publish(context.Background(), msg); err != nil {
+		h.t.Fatalf("publish %s: %v", msg.Type, err)
+	}
+}
+
+// user is a signed-up user with a session token for the wallet routes.
+type user struct {
+	id, token string
+}
+
+// newUser mints an id and a token, without signing up: signUp publishes user.signup.
+func (h *harness) newUser() user {
+	h.t.Helper()
+	id := bson.NewObjectID().Hex()
+	tok, _, err := h.issuer.Issue(id, time.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return user{id: id, token: tok}
+}
+
+func (h *harness) signUp(u user) bus.Message {
+	h.t.Helper()
+	return h.publish(contract.AuthEvents, contract.UserSignup, contract.UserSignupData{UserID: u.id,
+		Email: u.id + "@example.com", FirstName: "Test", LastName: "User", CreatedAt: time.Now()})
+}
+
+// signedUp returns a user whose wallet exists.
+func (h *harness) signedUp() user {
+	h.t.Helper()
+	u := h.newUser()
+	h.signUp(u)
+	eventually(h.t, 10*time.Second, "wallet of "+u.id, func() bool {
+		return h.get("/api/v1/wallet/user", u.token).status == http.StatusOK
+	})
+	return u
+}
+
+func (h *harness) processing(p contract.TransactionProcessingData) bus.Message {
+	h.t.Helper()
+	if p.TransactionID == "" {
+		p.TransactionID = bson.NewObjectID().Hex()
+	}
+	if p.Currency == "" {
+		p.Currency = "USD"
+	}
+	return h.publish(contract.TransactionEvents, contract.TransactionProcessing, p)
+}
+
+// topup credits u with cents and waits for the wallet's answer.
+func (h *harness) topup(u user, cents int64) contract.WalletFinalizedData {
+	h.t.Helper()
+	txID := bson.NewObjectID().Hex()
+	h.processing(contract.TransactionProcessingData{TransactionID: txID, Type: contract.TypeTopup, UserID: u.id, Amount: cents})
+	return h.waitFinalized(txID)
+}
+
+// transfer moves cents from one user to another and waits for the wallet's answer.
+func (h *harness) transfer(from, to user, cents int64) (string, contract.WalletFinalizedData) {
+	h.t.Helper()
+	txID := bson.NewObjectID().Hex()
+	h.processing(contract.TransactionProcessingData{TransactionID: txID, Type: contract.TypeTransfer, UserID: from.id,
+		RecipientID: to.id, Amount: cents})
+	return txID, h.waitFinalized(txID)
+}
+
+func (h *harness) failed(txID string, p contract.TransactionProcessingData, reason string) bus.Message {
+	h.t.Helper()
+	return h.publish(contract.TransactionEvents, contract.TransactionFailed, contract.TransactionData{ID: txID, Type: p.Type,
+		UserID: p.UserID, RecipientID: p.RecipientID, Amount: p.Amount, Currency: "USD", Status: contract.StatusFailed,
+		FailureReason: reason, CreatedAt: time.Now(), UpdatedAt: time.Now()})
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (h *harness) get(path, token string) response {
+	h.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, h.srv.URL+path, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: raw}
+}
+
+// walletOf reads u's wallet over HTTP.
+func (h *harness) walletOf(u user) wallet.Wallet {
+	h.t.Helper()
+	res := h.get("/api/v1/wallet/user", u.token)
+	if res.status != http.StatusOK {
+		h.t.Fatalf("GET /wallet/user: %d %s", res.status, res.body)
+	}
+	var w wallet.Wallet
+	if err := json.Unmarshal(res.body, &w); err != nil {
+		h.t.Fatalf("wallet %s: %v", res.body, err)
+	}
+	return w
+}
+
+// balanceOf is u's balance in cents, as the API shows it.
+func (h *harness) balanceOf(u user) int64 {
+	h.t.Helper()
+	return h.walletOf(u).Balance.Cents()
+}
+
+func (h *harness) historyOf(u user, query string) wallet.History {
+	h.t.Helper()
+	res := h.get("/api/v1/wallet/history"+query, u.token)
+	if res.status != http.StatusOK {
+		h.t.Fatalf("GET /wallet/history%s: %d %s", query, res.status, res.body)
+	}
+	var hist wallet.History
+	if err := json.Unmarshal(res.body, &hist); err != nil {
+		h.t.Fatalf("history %s: %v", res.body, err)
+	}
+	return hist
+}
+
+// counter returns the value of a counter series of the harness's registry (0 when absent).
+func (h *harness) counter(name, label, value string) float64 {
+	h.t.Helper()
+	families, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// eventually polls cond until it holds or wait passes.
+func eventually(t testing.TB, wait time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", wait, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// expectProblem checks a problem+json response's status and code.
+func expectProblem(t testing.TB, res response, status int, code string) {
+	t.Helper()
+	if res.status != status || res.header.Get("Content-Type") != "application/problem+json" ||
+		!strings.Contains(string(res.body), `"code":"`+code+`"`) {
+		t.Fatalf("response %d %s %s, want a %d %s problem", res.status, res.header.Get("Content-Type"), res.body, status, code)
+	}
+}

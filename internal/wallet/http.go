@@ -1,0 +1,65 @@
+package wallet
+
+import (
+	"net/http"
+
+	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/jwtverify"
+	"github.com/mint-wallet/mint/internal/platform/openapi"
+)
+
+// History is a page of a wallet's ledger, newest first.
+type History struct {
+	Entries []Entry `json:"entries"`
+	Total   int64   `json:"total"`
+	Limit   int     `json:"limit"`
+	Offset  int     `json:"offset"`
+}
+
+type handlers struct{ svc *Service }
+
+// caller is the verified user id; the router authenticated every route that calls it.
+func caller(r *http.Request) string {
+	c, _ := jwtverify.ClaimsFrom(r.Context())
+	return c.Subject
+}
+
+var pageParams = []openapi.Param{
+	{Name: "limit", Description: "page size", Type: 0, Constraints: `minimum:"1" maximum:"100" default:"20"`},
+	{Name: "offset", Description: "entries to skip", Type: 0, Constraints: `minimum:"0" default:"0"`},
+}
+
+func (h *handlers) register(rt *httpx.Router) {
+	tags := []string{"wallet"}
+	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/wallet/user", ID: "getWallet", Tags: tags, Auth: true,
+		Summary:     "The signed-in user's wallet",
+		Description: "The wallet is created by the user.signup event, so it can be missing (404) for a moment after sign-up.",
+		Responses:   []openapi.Response{{Status: 200, Description: "the wallet", Body: Wallet{}}},
+		Errors:      []int{401, 404}}, h.wallet)
+	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/wallet/history", ID: "getWalletHistory", Tags: tags, Auth: true,
+		Summary: "The signed-in user's ledger entries, newest first", Query: pageParams,
+		Responses: []openapi.Response{{Status: 200, Description: "a page of entries", Body: History{}}},
+		Errors:    []int{400, 401, 404}}, h.history)
+}
+
+func (h *handlers) wallet(w http.ResponseWriter, r *http.Request) error {
+	wal, err := h.svc.Wallet(r.Context(), caller(r))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, wal)
+	return nil
+}
+
+func (h *handlers) history(w http.ResponseWriter, r *http.Request) error {
+	page, err := httpx.ParsePage(r)
+	if err != nil {
+		return err
+	}
+	entries, total, err := h.svc.History(r.Context(), caller(r), page.Limit, page.Offset)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, History{Entries: entries, Total: total, Limit: page.Limit, Offset: page.Offset})
+	return nil
+}

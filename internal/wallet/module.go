@@ -1,0 +1,124 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/money"
+	"github.com/mint-wallet/mint/internal/platform/outbox"
+)
+
+// Config is what an operator sets for the wallet service.
+type Config struct {
+	// InitialBalance is credited to every new wallet as an opening entry (default 0: none).
+	InitialBalance money.Amount
+	// Currency of every wallet, ISO 4217 (default "USD"). transaction.processing in another currency
+	// is malformed.
+	Currency string
+	// MissingWalletAttempts is the delivery attempt of transaction.processing from which a wallet that
+	// still does not exist rejects the transaction (wallet_not_found) instead of waiting for its
+	// user.signup. Keep it at most the bus's maximum attempts, or the event is dead-lettered first.
+	// Default 5, the bus's default.
+	MissingWalletAttempts int
+	// ConsumersPerQueue runs that many handlers per queue (default 1). More is safe — correctness rests
+	// on unique inserts, not on ordering — but buys nothing on FerretDB, which serializes everything
+	// through one connection.
+	ConsumersPerQueue int
+}
+
+// Deps are the adapters the wallet service runs on.
+type Deps struct {
+	DB         *mongo.Database
+	Bus        bus.Bus // consumes the wallet's queues and publishes wallet.transactionFinalized
+	Cache      cache.Cache
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil disables the wallet's metrics
+	Now        func() time.Time      // time.Now when nil
+}
+
+// Module is the assembled wallet service.
+type Module struct {
+	svc       *Service
+	handlers  *handlers
+	bus       bus.Bus
+	relay     *outbox.Relay
+	consumers int
+}
+
+// New assembles the wallet service and creates its indexes.
+func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
+	if d.DB == nil || d.Bus == nil || d.Cache == nil {
+		return nil, errors.New("wallet: Deps.DB, Deps.Bus and Deps.Cache are required")
+	}
+	if cfg.InitialBalance < 0 {
+		return nil, fmt.Errorf("wallet: negative initial balance %s", cfg.InitialBalance)
+	}
+	if cfg.Currency == "" {
+		cfg.Currency = "USD"
+	}
+	if cfg.MissingWalletAttempts <= 0 {
+		cfg.MissingWalletAttempts = 5
+	}
+	if cfg.ConsumersPerQueue <= 0 {
+		cfg.ConsumersPerQueue = 1
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	l := newLedger(d.DB)
+	if err := l.ensureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	final := newFinalizations(d.DB)
+	relay, err := outbox.NewRelay(final.coll, d.Bus, d.Logger, outbox.Options{Registerer: d.Registerer})
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(d.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	svc := &Service{ledger: l, final: final, cache: d.Cache, outbox: relay, metrics: m, logger: d.Logger, now: d.Now,
+		currency: cfg.Currency, initial: cfg.InitialBalance, missingAttempts: cfg.MissingWalletAttempts}
+	return &Module{svc: svc, handlers: &handlers{svc: svc}, bus: d.Bus, relay: relay, consumers: cfg.ConsumersPerQueue}, nil
+}
+
+// Register adds the wallet routes to rt.
+func (m *Module) Register(rt *httpx.Router) { m.handlers.register(rt) }
+
+// Service returns the wallet's use cases (for tests and tools).
+func (m *Module) Service() *Service { return m.svc }
+
+// Run consumes the wallet's queues and publishes its outbox until ctx ends; it returns nil then. The
+// topology must have been declared (contract.Topology).
+func (m *Module) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return m.relay.Run(ctx) })
+	for _, c := range m.svc.consumers() {
+		for range m.consumers {
+			g.Go(func() error {
+				if err := m.bus.Consume(ctx, c.queue, c.handler); err != nil {
+					return fmt.Errorf("consume %s: %w", c.queue, err)
+				}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
