@@ -22,6 +22,7 @@ Usage:
   mint dev [flags]                 run the whole system in one process (embedded database, bus, cache, mail)
   mint serve <service> [flags]     run one service (auth, wallet, transactions, notifications)
   mint keys generate|rotate [flags] create or rotate the auth service's signing keys
+  mint wallet reconcile [flags]    check every wallet against its ledger; exit 1 on drift
   mint version                     print the version
 
 Every flag also reads a MINT_* environment variable; "mint <command> --help" lists them.
@@ -40,6 +41,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stderr)
 	case "keys":
 		return runKeys(args[1:], stdout, stderr)
+	case "wallet":
+		return runWallet(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mint", versionString())
 		return nil

@@ -8,9 +8,6 @@ import (
 	"io"
 	"net"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/mint-wallet/mint/internal/auth"
 	"github.com/mint-wallet/mint/internal/platform/config"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
 )
@@ -32,7 +29,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	s.resolve()
+	if err := s.resolve(); err != nil {
+		return err
+	}
 	s.Auth.CreateKeys = true
 	s.Auth.SecureCookie = false // dev serves plain HTTP; a Secure cookie would never come back
 
@@ -46,27 +45,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	walletMod, err := newWallet(ctx, rt, s)
+	if err != nil {
+		return err
+	}
 	doc := openapi.New("Mint API", Version, "Mint's HTTP API: every service, as served by `mint dev` and the gateway.")
+	// One process: every service verifies sessions with the auth service's own keys and revocations.
 	mux, router := rt.newMux("mint-dev", doc, authMod.Verifier().Authenticate)
-	authMod.Register(router)
-
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return authMod.Run(ctx) })
-	g.Go(func() error { return rt.servePprof(ctx, s.PprofAddr) })
-	g.Go(func() error {
-		return rt.serve(ctx, s.HTTPAddr, mux, s.CORSOrigins, func(a net.Addr) {
-			base := "http://" + displayAddr(a)
-			fmt.Fprintf(stdout, "mint dev is running\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n  data      %s\n",
-				base, base, base, base, base, s.DataDir)
-		})
-	})
-	return g.Wait()
-}
-
-func newAuth(ctx context.Context, rt *runtime, s settings) (*auth.Module, error) {
-	return auth.New(ctx, s.Auth, auth.Deps{
-		DB: rt.mongo.Database(auth.DatabaseName), Publisher: rt.bus, Cache: rt.cache,
-		Logger: rt.logger, Registerer: rt.registry,
+	return rt.run(ctx, s, router, mux, []module{authMod, walletMod}, func(a net.Addr) {
+		base := "http://" + displayAddr(a)
+		fmt.Fprintf(stdout, "mint dev is running\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n  data      %s\n",
+			base, base, base, base, base, s.DataDir)
 	})
 }
 

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/mint-wallet/mint/internal/platform/config"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
 )
 
@@ -37,10 +36,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	s.resolve()
+	if err := s.resolve(); err != nil {
+		return err
+	}
 	s.Auth.SecureCookie = secure
-	if service != "auth" {
-		return fmt.Errorf("the %s service is not available yet in this build (only auth is)", service)
+	if service == "notifications" || service == "transactions" {
+		return fmt.Errorf("the %s service is not available yet in this build", service)
 	}
 
 	rt, err := openRuntime(ctx, s, service, stderr)
@@ -54,17 +55,30 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if s.RedisURL == "" {
 		rt.logger.Warn("MINT_REDIS_URL is not set: using an in-process cache, not shared between replicas")
 	}
-	authMod, err := newAuth(ctx, rt, s)
-	if err != nil {
-		return err
-	}
-	doc := openapi.New("Mint auth service", Version, "Sign-up, login, sessions and users.")
-	mux, router := rt.newMux(service, doc, authMod.Verifier().Authenticate)
-	authMod.Register(router)
 
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return authMod.Run(ctx) })
-	g.Go(func() error { return rt.servePprof(ctx, s.PprofAddr) })
-	g.Go(func() error { return rt.serve(ctx, s.HTTPAddr, mux, s.CORSOrigins, nil) })
-	return g.Wait()
+	var (
+		mod   module
+		authn httpx.Authenticator
+		title string
+	)
+	switch service {
+	case "auth":
+		m, err := newAuth(ctx, rt, s)
+		if err != nil {
+			return err
+		}
+		mod, authn, title = m, m.Verifier().Authenticate, "Mint auth service"
+	case "wallet":
+		m, err := newWallet(ctx, rt, s)
+		if err != nil {
+			return err
+		}
+		v, err := rt.remoteVerifier(s)
+		if err != nil {
+			return err
+		}
+		mod, authn, title = m, v.Authenticate, "Mint wallet service"
+	}
+	mux, router := rt.newMux(service, openapi.New(title, Version, ""), authn)
+	return rt.run(ctx, s, router, mux, []module{mod}, nil)
 }

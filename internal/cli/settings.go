@@ -3,11 +3,14 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/mint-wallet/mint/internal/auth"
 	"github.com/mint-wallet/mint/internal/auth/password"
 	"github.com/mint-wallet/mint/internal/platform/config"
+	"github.com/mint-wallet/mint/internal/platform/money"
+	"github.com/mint-wallet/mint/internal/wallet"
 )
 
 // settings are what a user can set for `mint dev` and `mint serve`. README.md lists every one.
@@ -20,7 +23,12 @@ type settings struct {
 	LogLevel    string
 	PprofAddr   string
 	CORSOrigins []string
+	Currency    string
+	AuthJWKSURL string // where services other than auth fetch the keys that verify sessions
 	Auth        auth.Config
+	Wallet      wallet.Config
+	// WalletInitialBalance is the decimal text of Wallet.InitialBalance, parsed by resolve.
+	WalletInitialBalance string
 }
 
 // bind registers the settings on fs; dev chooses the defaults of `mint dev`, otherwise of `mint serve`.
@@ -38,6 +46,11 @@ func (s *settings) bind(fs *config.Set, dev bool, defaultAddr string) {
 	fs.String(&s.PprofAddr, "pprof-addr", "MINT_PPROF_ADDR", "", "serve Go profiling (/debug/pprof/) on this separate address; off when empty")
 	fs.List(&s.CORSOrigins, "cors-origins", "MINT_CORS_ORIGINS", "", "comma-separated origins allowed cross-origin (CORS off when empty)")
 
+	fs.String(&s.Currency, "currency", "MINT_CURRENCY", "USD", "ISO 4217 currency of every amount")
+	fs.String(&s.AuthJWKSURL, "auth-jwks-url", "MINT_AUTH_JWKS_URL", "http://127.0.0.1:4001/.well-known/jwks.json",
+		"the auth service's JWKS, which services other than auth verify sessions with (serve only)")
+	fs.String(&s.WalletInitialBalance, "wallet-initial-balance", "MINT_WALLET_INITIAL_BALANCE", "0", "balance of a new wallet, e.g. 10.00")
+
 	a := &s.Auth
 	fs.String(&a.KeysFile, "auth-keys-file", "MINT_AUTH_KEYS_FILE", "", "auth signing key set (default <data-dir>/auth-keys.json)")
 	fs.String(&a.Issuer, "auth-issuer", "MINT_AUTH_ISSUER", "mint-auth", "JWT iss")
@@ -50,11 +63,20 @@ func (s *settings) bind(fs *config.Set, dev bool, defaultAddr string) {
 	fs.Duration(&a.Throttle.Window, "auth-login-window", "MINT_AUTH_LOGIN_WINDOW", 15*time.Minute, "window of the failed-login count")
 }
 
-func (s *settings) resolve() {
+func (s *settings) resolve() error {
 	if s.Auth.KeysFile == "" {
 		s.Auth.KeysFile = s.DataDir + "/auth-keys.json"
 	}
 	s.Auth.Hash.Parallelism = 1
+	s.Wallet.Currency = s.Currency
+	if b := strings.TrimSpace(s.WalletInitialBalance); b != "" && b != "0" {
+		amount, err := money.ParseDecimal(b)
+		if err != nil {
+			return fmt.Errorf("MINT_WALLET_INITIAL_BALANCE=%q: want a decimal amount like 10.00", b)
+		}
+		s.Wallet.InitialBalance = amount
+	}
+	return nil
 }
 
 func printUsage(w io.Writer, fs *config.Set, head string) {

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mint-wallet/mint/internal/auth"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/jwtverify"
+	"github.com/mint-wallet/mint/internal/wallet"
+)
+
+// module is one service assembled for a process: its routes and its background work (consumers,
+// outbox relays, sweepers).
+type module interface {
+	Register(rt *httpx.Router)
+	Run(ctx context.Context) error
+}
+
+func newAuth(ctx context.Context, rt *runtime, s settings) (*auth.Module, error) {
+	return auth.New(ctx, s.Auth, auth.Deps{
+		DB: rt.mongo.Database(auth.DatabaseName), Publisher: rt.bus, Cache: rt.cache,
+		Logger: rt.logger, Registerer: rt.registry,
+	})
+}
+
+func newWallet(ctx context.Context, rt *runtime, s settings) (*wallet.Module, error) {
+	return wallet.New(ctx, s.Wallet, wallet.Deps{
+		DB: rt.mongo.Database(wallet.DatabaseName), Bus: rt.bus, Cache: rt.cache,
+		Logger: rt.logger, Registerer: rt.registry,
+	})
+}
+
+// remoteVerifier verifies sessions the way every service but auth does: against the auth service's
+// JWKS, with revocations from the shared cache (docs/AUTH.md).
+func (rt *runtime) remoteVerifier(s settings) (*jwtverify.Verifier, error) {
+	keys := jwtverify.RemoteJWKS(s.AuthJWKSURL, &http.Client{Timeout: 5 * time.Second}, jwtverify.RemoteOptions{})
+	return jwtverify.New(jwtverify.Config{Issuer: s.Auth.Issuer, Audience: s.Auth.Audience, Keys: keys,
+		Revocations: jwtverify.SharedRevocations{Cache: rt.cache}})
+}
+
+// run registers mods on router, then serves mux on addr and runs every module's background work until
+// ctx ends. announce, when set, is told the listening address.
+func (rt *runtime) run(ctx context.Context, s settings, router *httpx.Router, mux http.Handler, mods []module, announce func(net.Addr)) error {
+	for _, m := range mods {
+		m.Register(router)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, m := range mods {
+		g.Go(func() error {
+			if err := m.Run(ctx); err != nil {
+				return fmt.Errorf("%T: %w", m, err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { return rt.servePprof(ctx, s.PprofAddr) })
+	g.Go(func() error { return rt.serve(ctx, s.HTTPAddr, mux, s.CORSOrigins, announce) })
+	return g.Wait()
+}
