@@ -1,0 +1,498 @@
+package transactions
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/mint-wallet/mint/internal/auth/token"
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
+	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/jwtverify"
+	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
+	"github.com/mint-wallet/mint/internal/platform/openapi"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
+)
+
+// Queues the tests consume in their private vhost: the wallet's part, and a recorder of every event the
+// service publishes.
+const (
+	walletQueue   = "test.wallet.transaction.processing"
+	recorderQueue = "test.recorder.transaction.events"
+)
+
+// testClock is the service clock; tests move it forward to age transactions for the sweeper.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+// answer is what the fake wallet does with one transaction.processing.
+type answer struct {
+	outcome string // "" = do not answer (the event is lost)
+	reason  string
+	times   int // how many times to publish the finalization (duplicates); 0 = 1
+}
+
+// fakeWallet plays the wallet service against the real broker: it consumes transaction.processing
+// from a private queue and answers with wallet.transactionFinalized. By default it applies everything.
+type fakeWallet struct {
+	mu      sync.Mutex
+	answers map[string][]answer // per transaction id, consumed in order; then applied
+}
+
+func (w *fakeWallet) plan(txID string, a ...answer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.answers[txID] = append(w.answers[txID], a...)
+}
+
+func (w *fakeWallet) next(txID string) answer {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if q := w.answers[txID]; len(q) > 0 {
+		w.answers[txID] = q[1:]
+		return q[0]
+	}
+	return answer{outcome: contract.OutcomeApplied}
+}
+
+// recorded is one event the service published.
+type recorded struct {
+	id, typ, txID string
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	events []recorded
+}
+
+// count returns the distinct events (by event id: a relay may publish one twice) of type typ for txID.
+func (r *recorder) count(typ, txID string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[string]bool{}
+	for _, e := range r.events {
+		if e.typ == typ && e.txID == txID {
+			seen[e.id] = true
+		}
+	}
+	return len(seen)
+}
+
+func (r *recorder) find(typ, txID string) (recorded, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.events {
+		if e.typ == typ && e.txID == txID {
+			return e, true
+		}
+	}
+	return recorded{}, false
+}
+
+type harness struct {
+	t        testing.TB
+	srv      *httptest.Server
+	mod      *Module
+	bus      bus.Bus
+	cache    cache.Cache
+	reg      *prometheus.Registry
+	clock    *testClock
+	issuer   *token.Issuer
+	wallet   *fakeWallet
+	recorder *recorder
+	messages sync.Map // event id → bus.Message, as recorded, for re-publishing
+}
+
+type harnessOptions struct {
+	stuckAfter time.Duration // default 30s
+}
+
+// newHarness serves the transactions service over HTTP against the embedded MongoDB-wire server, the
+// real RabbitMQ (an isolated vhost) and a real Redis, wired as `mint serve transactions` wires it, with
+// a fake wallet and an event recorder on the same broker.
+func newHarness(t testing.TB, o harnessOptions) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logger := slog.New(slog.DiscardHandler)
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	reg := prometheus.NewRegistry()
+
+	b, err := rabbitmq.New(ctx, rabbitmq.Config{URL: testenv.IsolatedRabbitURL(t), Logger: logger, RetryBase: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := contract.Topology()
+	top.Queues = append(top.Queues,
+		bus.Queue{Name: walletQueue, Exchange: contract.TransactionEvents, RoutingKey: contract.TransactionProcessing},
+		bus.Queue{Name: recorderQueue, Exchange: contract.TransactionEvents, RoutingKey: "#"})
+	if err := b.Declare(ctx, top); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := cache.NewRedis(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cache.NewResilient(rc, logger, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keysDir := t.TempDir()
+	keys, err := token.LoadOrCreate(filepath.Join(keysDir, "keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := token.NewIssuer(keys, token.Config{Lifetime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := jwtverify.New(jwtverify.Config{Keys: jwtverify.LocalJWKS(keys.JWKS), Revocations: jwtverify.NoRevocations{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	clock := &testClock{}
+	db := mongotest.Open(t)
+	mod, err := New(ctx, Config{StuckAfter: o.stuckAfter, SweepInterval: 50 * time.Millisecond},
+		Deps{DB: db.Database(mongotest.DBName(t, DatabaseName)), Bus: b, Cache: c, Logger: logger, Registerer: reg, Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mod.Register(httpx.NewRouter(mux, openapi.New("transactions", "test", ""), verifier.Authenticate, logger))
+	srv := httptest.NewServer(httpx.Edge(mux, httpx.EdgeConfig{Logger: logger}))
+
+	h := &harness{t: t, srv: srv, mod: mod, bus: b, cache: c, reg: reg, clock: clock, issuer: issuer,
+		wallet: &fakeWallet{answers: map[string][]answer{}}, recorder: &recorder{}}
+	var wg sync.WaitGroup
+	done := make(chan error, 1)
+	go func() { done <- mod.Run(ctx) }()
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = b.Consume(ctx, walletQueue, h.playWallet) }()
+	go func() { defer wg.Done(); _ = b.Consume(ctx, recorderQueue, h.record) }()
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("transactions background work: %v", err)
+		}
+		wg.Wait()
+		_ = b.Close()
+		_ = c.Close()
+	})
+	return h
+}
+
+func (h *harness) playWallet(ctx context.Context, msg bus.Message) error {
+	var p contract.TransactionProcessingData
+	if _, err := contract.Decode(msg, &p); err != nil {
+		return err
+	}
+	a := h.wallet.next(p.TransactionID)
+	if a.outcome == "" {
+		return nil // lost
+	}
+	for range max(a.times, 1) {
+		h.publish(ctx, contract.WalletEvents, contract.WalletTxFinalized, contract.WalletFinalizedData{
+			TransactionID: p.TransactionID, Outcome: a.outcome, Reason: a.reason})
+	}
+	return nil
+}
+
+func (h *harness) record(_ context.Context, msg bus.Message) error {
+	var data struct {
+		ID            string `json:"id"`
+		TransactionID string `json:"transactionId"`
+	}
+	if _, err := contract.Decode(msg, &data); err != nil {
+		return err
+	}
+	txID := data.ID
+	if msg.Type == contract.TransactionProcessing {
+		txID = data.TransactionID
+	}
+	h.messages.Store(msg.ID, msg)
+	h.recorder.mu.Lock()
+	h.recorder.events = append(h.recorder.events, recorded{id: msg.ID, typ: msg.Type, txID: txID})
+	h.recorder.mu.Unlock()
+	return nil
+}
+
+// publish sends an event as its publisher would.
+func (h *harness) publish(ctx context.Context, exchange, key string, data any) {
+	h.t.Helper()
+	ev, err := contract.NewEvent(ctx, exchange, key, time.Now(), data)
+	if err != nil {
+		h.t.Error(err)
+		return
+	}
+	msg, err := ev.Message()
+	if err != nil {
+		h.t.Error(err)
+		return
+	}
+	h.publishRaw(ctx, msg)
+}
+
+func (h *harness) publishRaw(ctx context.Context, msg bus.Message) {
+	h.t.Helper()
+	if err := h.bus.Publish(ctx, msg); err != nil {
+		h.t.Errorf("publish %s: %v", msg.Type, err)
+	}
+}
+
+// republish sends again the event the service published of type typ for txID.
+func (h *harness) republish(typ, txID string) {
+	h.t.Helper()
+	e, ok := h.recorder.find(typ, txID)
+	if !ok {
+		h.t.Fatalf("no %s recorded for %s", typ, txID)
+	}
+	msg, _ := h.messages.Load(e.id)
+	h.publishRaw(context.Background(), msg.(bus.Message))
+}
+
+type user struct{ id, token string }
+
+// newUser makes a user known to the service through user.signup, as the auth service would, and
+// returns it with a session token.
+func (h *harness) newUser() user {
+	h.t.Helper()
+	id := bson.NewObjectID().Hex()
+	h.publish(context.Background(), contract.AuthEvents, contract.UserSignup, contract.UserSignupData{
+		UserID: id, Email: id + "@example.com", FirstName: "Test", LastName: "User", CreatedAt: time.Now()})
+	tok, _, err := h.issuer.Issue(id, time.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.eventually("user "+id+" known", func() bool {
+		ok, err := h.mod.svc.store.userExists(context.Background(), id)
+		return err == nil && ok
+	})
+	return user{id: id, token: tok}
+}
+
+// eventually polls cond for up to 15 s.
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response %d is not a JSON object: %v: %s", r.status, err, r.body)
+	}
+	return m
+}
+
+func (r response) tx(t testing.TB) Transaction {
+	t.Helper()
+	var tx Transaction
+	if err := json.Unmarshal(r.body, &tx); err != nil {
+		t.Fatalf("response %d is not a transaction: %v: %s", r.status, err, r.body)
+	}
+	return tx
+}
+
+// do sends a request; body is JSON-encoded unless it is a string (sent as is), and headers are pairs.
+func (h *harness) do(method, path string, body any, u user, headers ...string) response {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if u.token != "" {
+		req.Header.Set("Authorization", "Bearer "+u.token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: raw}
+}
+
+// topup creates a top-up of amount (a JSON literal) and returns it.
+func (h *harness) topup(u user, amount string) Transaction {
+	h.t.Helper()
+	res := h.do("POST", "/api/v1/transactions/topup", `{"amount": `+amount+`}`, u)
+	if res.status != http.StatusCreated {
+		h.t.Fatalf("topup %s: %d %s", amount, res.status, res.body)
+	}
+	return res.tx(h.t)
+}
+
+func (h *harness) transfer(from, to user, amount string) Transaction {
+	h.t.Helper()
+	res := h.do("POST", "/api/v1/transactions/transfer", `{"recipientId": "`+to.id+`", "amount": `+amount+`}`, from)
+	if res.status != http.StatusCreated {
+		h.t.Fatalf("transfer %s: %d %s", amount, res.status, res.body)
+	}
+	return res.tx(h.t)
+}
+
+func (h *harness) get(u user, id string) response {
+	h.t.Helper()
+	return h.do("GET", "/api/v1/transactions/"+id, nil, u)
+}
+
+// waitStatus waits until u sees transaction id in status and returns it.
+func (h *harness) waitStatus(u user, id, status string) Transaction {
+	h.t.Helper()
+	var last Transaction
+	h.eventually("transaction "+id+" "+status, func() bool {
+		res := h.get(u, id)
+		if res.status != http.StatusOK {
+			h.t.Fatalf("GET %s: %d %s", id, res.status, res.body)
+		}
+		last = res.tx(h.t)
+		return last.Status == status
+	})
+	return last
+}
+
+// dbTx reads a transaction as stored.
+func (h *harness) dbTx(id string) txDoc {
+	h.t.Helper()
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	d, err := h.mod.svc.store.txByID(context.Background(), oid)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d
+}
+
+// counter reads a counter of the registry with the given labels (0 when absent).
+func (h *harness) counter(name string, labels map[string]string) float64 {
+	h.t.Helper()
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if labels[lp.GetName()] != lp.GetValue() {
+					continue metric
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetHistogram() != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return 0
+}
+
+// expectProblem checks a problem+json response's status, code and (when given) field.
+func expectProblem(t *testing.T, res response, status int, code, field string) {
+	t.Helper()
+	if res.status != status {
+		t.Fatalf("status = %d, want %d: %s", res.status, status, res.body)
+	}
+	if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type = %q, want application/problem+json", ct)
+	}
+	p := res.json(t)
+	if p["code"] != code {
+		t.Fatalf("problem = %v, want code %q", p, code)
+	}
+	if field == "" {
+		return
+	}
+	errs, _ := p["errors"].([]any)
+	for _, e := range errs {
+		if e.(map[string]any)["field"] == field {
+			return
+		}
+	}
+	t.Fatalf("problem errors %v do not name field %q", errs, field)
+}
+
+// expectPublished waits until the service has published want distinct events of type typ for txID (the
+// relay publishes just after the write the tests observe), then checks no more follow.
+func (h *harness) expectPublished(typ, txID string, want int) {
+	h.t.Helper()
+	h.eventually(typ+" of "+txID, func() bool { return h.recorder.count(typ, txID) >= want })
+	time.Sleep(50 * time.Millisecond)
+	if got := h.recorder.count(typ, txID); got != want {
+		h.t.Errorf("%s of %s published %d times, want %d", typ, txID, got, want)
+	}
+}

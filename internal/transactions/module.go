@@ -1,0 +1,138 @@
+package transactions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/outbox"
+)
+
+// Config is what an operator sets for the transactions service. Zero values take the defaults.
+type Config struct {
+	Currency      string        // ISO 4217 code of every amount (default USD)
+	StuckAfter    time.Duration // a non-terminal transaction idle this long is re-driven (default 30s)
+	SweepInterval time.Duration // how often the sweeper looks (default 5s)
+	// InFlightTimeout is the lease of an idempotent request: past it, a retry with the same key takes
+	// over a request that died (default 10s).
+	InFlightTimeout time.Duration
+	// IdempotencyRetention is how long idempotency keys are remembered (default 24h).
+	IdempotencyRetention time.Duration
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.Currency == "" {
+		c.Currency = "USD"
+	}
+	def(&c.StuckAfter, 30*time.Second)
+	def(&c.SweepInterval, 5*time.Second)
+	def(&c.InFlightTimeout, 10*time.Second)
+	def(&c.IdempotencyRetention, 24*time.Hour)
+}
+
+// Deps are the adapters the transactions service runs on. The broker topology (contract.Topology) is
+// declared by the composition root, as for every service.
+type Deps struct {
+	DB         *mongo.Database
+	Bus        bus.Bus
+	Cache      cache.Cache
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil: metrics are not exported
+	Now        func() time.Time      // time.Now when nil
+}
+
+// Module is the assembled transactions service.
+type Module struct {
+	svc      *Service
+	handlers *handlers
+	relay    *outbox.Relay
+	bus      bus.Subscriber
+	logger   *slog.Logger
+	interval time.Duration
+}
+
+// New assembles the transactions service: indexes, metrics, outbox relay.
+func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
+	if d.DB == nil || d.Bus == nil || d.Cache == nil {
+		return nil, errors.New("transactions: Deps needs DB, Bus and Cache")
+	}
+	cfg.setDefaults()
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	reg := d.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	st := newStore(d.DB)
+	if err := st.ensureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	relay, err := outbox.NewRelay(st.txs, d.Bus, d.Logger, outbox.Options{Registerer: d.Registerer})
+	if err != nil {
+		return nil, fmt.Errorf("transactions outbox: %w", err)
+	}
+	svc := &Service{store: st, cfg: cfg, cache: d.Cache, outbox: relay, metrics: m, logger: d.Logger, clock: d.Now}
+	return &Module{svc: svc, handlers: &handlers{svc: svc}, relay: relay, bus: d.Bus, logger: d.Logger,
+		interval: cfg.SweepInterval}, nil
+}
+
+// Register adds the transactions routes to rt.
+func (m *Module) Register(rt *httpx.Router) { m.handlers.register(rt) }
+
+// Service returns the transactions rules (for tests and benchmarks).
+func (m *Module) Service() *Service { return m.svc }
+
+// Run does the background work until ctx ends: the consumers of the saga, the outbox relay and the
+// sweeper. It returns nil when ctx is cancelled, the first failure otherwise.
+func (m *Module) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for queue, h := range m.svc.consumers() {
+		g.Go(func() error {
+			if err := m.bus.Consume(ctx, queue, h); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("consume %s: %w", queue, err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { return m.relay.Run(ctx) })
+	g.Go(func() error {
+		t := time.NewTicker(m.interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+				if _, err := m.svc.sweep(ctx); err != nil && ctx.Err() == nil {
+					m.logger.Warn("transactions sweep failed", "err", err)
+				}
+			}
+		}
+	})
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}

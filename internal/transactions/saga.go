@@ -1,0 +1,180 @@
+package transactions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/failure"
+)
+
+// The saga (CONTRACT "Events"):
+//
+//	create          → pending,    owes transaction.created
+//	transaction.created          pending → processing, owes transaction.processing (to the wallet)
+//	wallet.transactionFinalized  → completed (applied) or failed (rejected), owes transaction.completed|failed
+//
+// Every step is a guarded single-document update (store.advance) that writes the state and its event
+// together. Consumers are idempotent by business key — the transaction's status: a redelivered, late or
+// re-driven event finds the step done and changes nothing. A terminal state is never left.
+
+// consumer is the name of this service's queues: transactions.<routing key>.
+const consumer = "transactions"
+
+// consumers are the queues this service consumes and their handlers.
+func (s *Service) consumers() map[string]func(context.Context, bus.Message) error {
+	return map[string]func(context.Context, bus.Message) error{
+		contract.Queue(consumer, contract.UserSignup):         s.onUserSignup,
+		contract.Queue(consumer, contract.TransactionCreated): s.onCreated,
+		contract.Queue(consumer, contract.WalletTxFinalized):  s.onFinalized,
+	}
+}
+
+// onUserSignup remembers a user as a valid transfer recipient.
+func (s *Service) onUserSignup(ctx context.Context, msg bus.Message) error {
+	var data contract.UserSignupData
+	if _, err := contract.Decode(msg, &data); err != nil {
+		return err
+	}
+	if !isObjectID(data.UserID) {
+		return bus.Permanent(fmt.Errorf("user.signup %s: userId %q is not a user id", msg.ID, data.UserID))
+	}
+	at := data.CreatedAt
+	if at.IsZero() {
+		at = s.now()
+	}
+	return s.store.addUser(ctx, userDoc{ID: data.UserID, CreatedAt: at.UTC()})
+}
+
+// onCreated begins processing: pending → processing, owing transaction.processing.
+func (s *Service) onCreated(ctx context.Context, msg bus.Message) error {
+	var data contract.TransactionData
+	if _, err := contract.Decode(msg, &data); err != nil {
+		return err
+	}
+	id, err := eventTxID(msg, data.ID)
+	if err != nil {
+		return err
+	}
+	return s.beginProcessing(ctx, id)
+}
+
+// onFinalized records the wallet's answer: completed when the legs were applied, failed when rejected.
+func (s *Service) onFinalized(ctx context.Context, msg bus.Message) error {
+	var data contract.WalletFinalizedData
+	if _, err := contract.Decode(msg, &data); err != nil {
+		return err
+	}
+	id, err := eventTxID(msg, data.TransactionID)
+	if err != nil {
+		return err
+	}
+	to, reason, ok := outcomeStatus(data.Outcome, data.Reason)
+	if !ok {
+		return bus.Permanent(fmt.Errorf("%s %s: unknown outcome %q", msg.Type, msg.ID, data.Outcome))
+	}
+	return s.finalize(ctx, id, to, reason)
+}
+
+func eventTxID(msg bus.Message, hex string) (bson.ObjectID, error) {
+	id, err := bson.ObjectIDFromHex(hex)
+	if err != nil {
+		return id, bus.Permanent(fmt.Errorf("%s %s: transaction id %q: %w", msg.Type, msg.ID, hex, err))
+	}
+	return id, nil
+}
+
+// beginProcessing moves a pending transaction to processing. Any other status means the step is done
+// (a duplicate) or overtaken (finalized already): nothing to do.
+func (s *Service) beginProcessing(ctx context.Context, id bson.ObjectID) error {
+	d, moved, err := s.store.advance(ctx, id, func(cur txDoc) (step, bool, error) {
+		if cur.Status != contract.StatusPending {
+			return step{}, false, nil
+		}
+		now := s.now()
+		ev, err := s.processingEvent(ctx, cur, now)
+		return step{To: contract.StatusProcessing, At: now, Event: ev}, err == nil, err
+	})
+	return s.afterStep(ctx, d, moved, err)
+}
+
+// finalize ends a transaction with the wallet's outcome. It also ends a pending one: the wallet only
+// answers a transaction.processing, so the answer is a fact however early it arrives here, and
+// recording it at once loses nothing (the transaction.created still on its way then finds the
+// transaction terminal and does nothing). An answer for a transaction already terminal changes nothing;
+// a contradicting one is logged, since it means another component broke the contract.
+func (s *Service) finalize(ctx context.Context, id bson.ObjectID, to, reason string) error {
+	d, moved, err := s.store.advance(ctx, id, func(cur txDoc) (step, bool, error) {
+		if isTerminal(cur.Status) {
+			if cur.Status != to || cur.FailureReason != reason {
+				s.logger.WarnContext(ctx, "finalization contradicts the terminal state; ignored",
+					"transaction_id", id.Hex(), "status", cur.Status, "outcome_status", to, "reason", reason)
+			}
+			return step{}, false, nil
+		}
+		now := s.now()
+		next := cur
+		next.Status, next.FailureReason, next.UpdatedAt = to, reason, now
+		if to == contract.StatusCompleted {
+			next.CompletedAt = &now
+		}
+		typ := contract.TransactionCompleted
+		if to == contract.StatusFailed {
+			typ = contract.TransactionFailed
+		}
+		ev, err := contract.NewEvent(ctx, contract.TransactionEvents, typ, now, next.data())
+		if err != nil {
+			return step{}, false, fmt.Errorf("finalize %s: %w", id.Hex(), err)
+		}
+		return step{To: to, FailureReason: reason, At: now, Event: ev}, true, nil
+	})
+	return s.afterStep(ctx, d, moved, err)
+}
+
+// afterStep publishes what a step owes and records its metrics. A transaction this service does not
+// have can only come from a broken or foreign event: redelivery cannot fix it.
+func (s *Service) afterStep(ctx context.Context, d txDoc, moved bool, err error) error {
+	if failure.Is(err, failure.NotFound) {
+		return bus.Permanent(err)
+	}
+	if err != nil {
+		return err
+	}
+	if moved {
+		s.outbox.Notify(d.ID)
+		s.metrics.finished(d)
+		s.logger.DebugContext(ctx, "transaction moved", "transaction_id", d.ID.Hex(), "status", d.Status)
+	}
+	return nil
+}
+
+// processingEvent asks the wallet to apply d's legs.
+func (s *Service) processingEvent(ctx context.Context, d txDoc, at time.Time) (contract.Event, error) {
+	ev, err := contract.NewEvent(ctx, contract.TransactionEvents, contract.TransactionProcessing, at, contract.TransactionProcessingData{
+		TransactionID: d.ID.Hex(), Type: d.Type, UserID: d.UserID, RecipientID: d.RecipientID, Amount: d.Amount, Currency: d.Currency})
+	if err != nil {
+		return ev, fmt.Errorf("transaction.processing %s: %w", d.ID.Hex(), err)
+	}
+	return ev, nil
+}
+
+// owedEvent is the event that drives d on from its current state: what the sweeper publishes again.
+func (s *Service) owedEvent(ctx context.Context, d txDoc, at time.Time) (contract.Event, error) {
+	switch d.Status {
+	case contract.StatusPending:
+		ev, err := contract.NewEvent(ctx, contract.TransactionEvents, contract.TransactionCreated, at, d.data())
+		if err != nil {
+			return ev, fmt.Errorf("transaction.created %s: %w", d.ID.Hex(), err)
+		}
+		return ev, nil
+	case contract.StatusProcessing:
+		return s.processingEvent(ctx, d, at)
+	default:
+		return contract.Event{}, errors.New("a terminal transaction owes nothing")
+	}
+}

@@ -1,0 +1,268 @@
+package transactions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/money"
+	"github.com/mint-wallet/mint/internal/platform/mongox"
+	"github.com/mint-wallet/mint/internal/platform/outbox"
+)
+
+// DatabaseName is the transactions service's own database.
+const DatabaseName = "transactions_db"
+
+// txDoc is a transaction as stored. DrivenAt is when the event of the current state was last owed (at
+// creation, at each transition, at each re-drive by the sweeper): the sweeper's clock, kept apart from
+// UpdatedAt so that re-driving does not change what clients see. The outbox holds the events owed and
+// not yet published, written by the same single-document write as the state change that owes them.
+type txDoc struct {
+	ID             bson.ObjectID `bson:"_id"`
+	Type           string        `bson:"type"`
+	UserID         string        `bson:"userId"`
+	RecipientID    string        `bson:"recipientId,omitempty"`
+	Amount         int64         `bson:"amount"` // cents
+	Currency       string        `bson:"currency"`
+	Description    string        `bson:"description,omitempty"`
+	Status         string        `bson:"status"`
+	FailureReason  string        `bson:"failureReason,omitempty"`
+	CreatedAt      time.Time     `bson:"createdAt"`
+	UpdatedAt      time.Time     `bson:"updatedAt"`
+	CompletedAt    *time.Time    `bson:"completedAt,omitempty"`
+	DrivenAt       time.Time     `bson:"drivenAt"`
+	outbox.Pending `bson:",inline"`
+}
+
+func (d txDoc) view() Transaction {
+	t := Transaction{ID: d.ID.Hex(), Type: d.Type, UserID: d.UserID, RecipientID: d.RecipientID,
+		Amount: money.FromCents(d.Amount), Currency: d.Currency, Description: d.Description, Status: d.Status,
+		FailureReason: d.FailureReason, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
+	if d.CompletedAt != nil {
+		c := d.CompletedAt.UTC()
+		t.CompletedAt = &c
+	}
+	return t
+}
+
+// data is the full transaction as events carry it.
+func (d txDoc) data() contract.TransactionData {
+	t := d.view()
+	return contract.TransactionData{ID: t.ID, Type: t.Type, UserID: t.UserID, RecipientID: t.RecipientID,
+		Amount: d.Amount, Currency: t.Currency, Description: t.Description, Status: t.Status,
+		FailureReason: t.FailureReason, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, CompletedAt: t.CompletedAt}
+}
+
+// userDoc is a user this service knows of from user.signup: the set of valid transfer recipients.
+type userDoc struct {
+	ID        string    `bson:"_id"`
+	CreatedAt time.Time `bson:"createdAt"`
+}
+
+// errDuplicate reports an insert whose _id exists already.
+var errDuplicate = errors.New("duplicate _id")
+
+// store runs the queries. Collections: transactions, idempotency_keys, users.
+type store struct {
+	txs   *mongo.Collection
+	keys  *mongo.Collection
+	users *mongo.Collection
+}
+
+func newStore(db *mongo.Database) *store {
+	return &store{txs: db.Collection("transactions"), keys: db.Collection("idempotency_keys"), users: db.Collection("users")}
+}
+
+func (s *store) ensureIndexes(ctx context.Context) error {
+	idx := func(name string, keys bson.D) mongo.IndexModel {
+		return mongo.IndexModel{Keys: keys, Options: options.Index().SetName(name)}
+	}
+	if err := mongox.EnsureIndexes(ctx, s.txs,
+		// The list query: the caller as sender/owner or as recipient, newest first.
+		idx("userId_createdAt", bson.D{{Key: "userId", Value: 1}, {Key: "createdAt", Value: -1}}),
+		idx("recipientId_createdAt", bson.D{{Key: "recipientId", Value: 1}, {Key: "createdAt", Value: -1}}),
+		// The sweeper's query.
+		idx("status_drivenAt", bson.D{{Key: "status", Value: 1}, {Key: "drivenAt", Value: 1}}),
+	); err != nil {
+		return fmt.Errorf("transactions indexes: %w", err)
+	}
+	// Uniqueness lives in _id on every collection (transaction id derived from the idempotency record,
+	// user+key, user id): _id is always present, unique on every server, and checked atomically on insert.
+	if err := mongox.EnsureIndexes(ctx, s.keys, idx("createdAt", bson.D{{Key: "createdAt", Value: 1}})); err != nil {
+		return fmt.Errorf("idempotency_keys indexes: %w", err)
+	}
+	return nil
+}
+
+var noOutbox = options.FindOne().SetProjection(bson.D{{Key: outbox.Field, Value: 0}, {Key: outbox.DeadField, Value: 0}})
+
+func (s *store) insertTx(ctx context.Context, d txDoc) error {
+	if _, err := s.txs.InsertOne(ctx, d); err != nil {
+		if mongox.IsDuplicateKey(err) {
+			return errDuplicate
+		}
+		return fmt.Errorf("insert transaction: %w", err)
+	}
+	return nil
+}
+
+func (s *store) txByID(ctx context.Context, id bson.ObjectID) (txDoc, error) {
+	var d txDoc
+	err := s.txs.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, noOutbox).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return d, failure.New(failure.NotFound, "no such transaction")
+	}
+	if err != nil {
+		return d, fmt.Errorf("find transaction %s: %w", id.Hex(), err)
+	}
+	return d, nil
+}
+
+// step is one state change of a transaction and the event it owes.
+type step struct {
+	To            string
+	FailureReason string
+	At            time.Time
+	Event         contract.Event
+}
+
+// maxStepTries bounds advance's compare-and-swap loop; each miss means another writer moved the
+// transaction on, so a handful of tries always settles.
+const maxStepTries = 5
+
+// advance reads the transaction, asks decide for the next step and writes it guarded by the status it
+// read, together with the step's event in the outbox: one single-document update, so a crash cannot split
+// the state from its event, and a duplicate or concurrent writer matches nothing. When the guard misses,
+// it reads again and asks decide again. It returns the document after the step, and false when decide
+// found nothing to do.
+func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur txDoc) (step, bool, error)) (txDoc, bool, error) {
+	for range maxStepTries {
+		cur, err := s.txByID(ctx, id)
+		if err != nil {
+			return cur, false, err
+		}
+		st, ok, err := decide(cur)
+		if err != nil || !ok {
+			return cur, false, err
+		}
+		if !canTransition(cur.Status, st.To) {
+			return cur, false, fmt.Errorf("transaction %s: %s → %s is not a transition", id.Hex(), cur.Status, st.To)
+		}
+		set := bson.D{{Key: "status", Value: st.To}, {Key: "updatedAt", Value: st.At}, {Key: "drivenAt", Value: st.At}}
+		if st.FailureReason != "" {
+			set = append(set, bson.E{Key: "failureReason", Value: st.FailureReason})
+		}
+		if st.To == contract.StatusCompleted {
+			set = append(set, bson.E{Key: "completedAt", Value: st.At})
+		}
+		res, err := s.txs.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: cur.Status}},
+			bson.D{{Key: "$set", Value: set}, outbox.Push(st.Event)})
+		if err != nil {
+			return cur, false, fmt.Errorf("transaction %s %s → %s: %w", id.Hex(), cur.Status, st.To, err)
+		}
+		if res.MatchedCount == 1 {
+			next := cur
+			next.Status, next.FailureReason, next.UpdatedAt, next.DrivenAt = st.To, st.FailureReason, st.At, st.At
+			if st.To == contract.StatusCompleted {
+				next.CompletedAt = &st.At
+			}
+			return next, true, nil
+		}
+	}
+	return txDoc{}, false, fmt.Errorf("transaction %s: status kept changing under %d tries", id.Hex(), maxStepTries)
+}
+
+// listFilter is the query of the caller's transactions.
+func listFilter(userID string, f ListFilter) bson.D {
+	q := bson.D{}
+	switch f.Direction {
+	case directionSent:
+		q = append(q, bson.E{Key: "userId", Value: userID})
+	case directionReceived:
+		q = append(q, bson.E{Key: "recipientId", Value: userID})
+	default:
+		q = append(q, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "userId", Value: userID}},
+			bson.D{{Key: "recipientId", Value: userID}},
+		}})
+	}
+	if f.Type != "" {
+		q = append(q, bson.E{Key: "type", Value: f.Type})
+	}
+	if f.Status != "" {
+		q = append(q, bson.E{Key: "status", Value: f.Status})
+	}
+	return q
+}
+
+func (s *store) list(ctx context.Context, userID string, f ListFilter, limit, offset int) ([]txDoc, int64, error) {
+	q := listFilter(userID, f)
+	total, err := s.txs.CountDocuments(ctx, q)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count transactions: %w", err)
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).
+		SetSkip(int64(offset)).SetLimit(int64(limit)).
+		SetProjection(bson.D{{Key: outbox.Field, Value: 0}, {Key: outbox.DeadField, Value: 0}})
+	docs, err := s.find(ctx, q, opts)
+	return docs, total, err
+}
+
+func (s *store) find(ctx context.Context, q bson.D, opts *options.FindOptionsBuilder) ([]txDoc, error) {
+	cur, err := s.txs.Find(ctx, q, opts)
+	if err != nil {
+		return nil, fmt.Errorf("find transactions: %w", err)
+	}
+	docs := []txDoc{}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("read transactions: %w", err)
+	}
+	return docs, nil
+}
+
+// stuck returns up to limit transactions in a non-terminal state whose event was last owed before
+// cutoff and has been published (an empty outbox): their saga lost its way and needs a re-drive. While
+// events wait in the outbox the relay is still on them, and pushing more would only pile up copies.
+func (s *store) stuck(ctx context.Context, cutoff time.Time, limit int) ([]txDoc, error) {
+	q := bson.D{
+		{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{contract.StatusPending, contract.StatusProcessing}}}},
+		{Key: "drivenAt", Value: bson.D{{Key: "$lt", Value: cutoff}}},
+		{Key: outbox.Field + ".0", Value: bson.D{{Key: "$exists", Value: false}}},
+	}
+	return s.find(ctx, q, options.Find().SetSort(bson.D{{Key: "drivenAt", Value: 1}}).SetLimit(int64(limit)))
+}
+
+// redrive owes ev again for d's current state, guarded by the state and drive time read, so that two
+// sweepers (replicas) re-drive a transaction once per StuckAfter.
+func (s *store) redrive(ctx context.Context, d txDoc, ev contract.Event, now time.Time) (bool, error) {
+	res, err := s.txs.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: d.ID}, {Key: "status", Value: d.Status}, {Key: "drivenAt", Value: d.DrivenAt}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "drivenAt", Value: now}}}, outbox.Push(ev)})
+	if err != nil {
+		return false, fmt.Errorf("re-drive transaction %s: %w", d.ID.Hex(), err)
+	}
+	return res.MatchedCount == 1, nil
+}
+
+// addUser records a known user; a second signup event of the same user changes nothing.
+func (s *store) addUser(ctx context.Context, u userDoc) error {
+	if _, err := s.users.InsertOne(ctx, u); err != nil && !mongox.IsDuplicateKey(err) {
+		return fmt.Errorf("insert user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (s *store) userExists(ctx context.Context, id string) (bool, error) {
+	n, err := s.users.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}}, options.Count().SetLimit(1))
+	if err != nil {
+		return false, fmt.Errorf("find user %s: %w", id, err)
+	}
+	return n > 0, nil
+}

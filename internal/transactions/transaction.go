@@ -1,0 +1,181 @@
+// Package transactions is the transactions service: users ask for top-ups and transfers over HTTP, and
+// each transaction is driven through a saga (pending → processing → completed|failed) whose money legs
+// the wallet service applies. Routes are in http.go, the rules in this file and service.go, the saga in
+// saga.go and sweeper.go, idempotent creation in idempotency.go, the queries in store.go.
+package transactions
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/money"
+)
+
+// Transaction is the public view of a transaction (CONTRACT "Transactions service").
+type Transaction struct {
+	ID            string       `json:"id" doc:"24-hex transaction id"`
+	Type          string       `json:"type" enum:"topup,transfer"`
+	UserID        string       `json:"userId" doc:"who asked: the top-up's owner or the transfer's sender"`
+	RecipientID   string       `json:"recipientId,omitempty" doc:"the transfer's recipient"`
+	Amount        money.Amount `json:"amount"`
+	Currency      string       `json:"currency" doc:"ISO 4217"`
+	Description   string       `json:"description,omitempty"`
+	Status        string       `json:"status" enum:"pending,processing,completed,failed"`
+	FailureReason string       `json:"failureReason,omitempty" doc:"why it failed, e.g. insufficient_funds"`
+	CreatedAt     time.Time    `json:"createdAt"`
+	UpdatedAt     time.Time    `json:"updatedAt"`
+	CompletedAt   *time.Time   `json:"completedAt,omitempty"`
+}
+
+// party reports whether userID may see t: its sender/owner or its recipient.
+func (t Transaction) party(userID string) bool {
+	return userID != "" && (t.UserID == userID || t.RecipientID == userID)
+}
+
+// TopupRequest is the body of POST /transactions/topup.
+type TopupRequest struct {
+	Amount      money.Requested `json:"amount"`
+	Description *string         `json:"description,omitempty" maxLength:"500"`
+}
+
+// TransferRequest is the body of POST /transactions/transfer.
+type TransferRequest struct {
+	RecipientID string          `json:"recipientId" doc:"the recipient's user id" minLength:"24" maxLength:"24"`
+	Amount      money.Requested `json:"amount"`
+	Description *string         `json:"description,omitempty" maxLength:"500"`
+}
+
+const maxDescription = 500
+
+// command is a validated request to create a transaction; it is also what the idempotency hash covers.
+type command struct {
+	Type        string `json:"type"`
+	UserID      string `json:"-"` // the caller; the idempotency record is already scoped by it
+	RecipientID string `json:"recipientId,omitempty"`
+	Amount      int64  `json:"amount"` // cents
+	Description string `json:"description,omitempty"`
+}
+
+func (r TopupRequest) validate(userID string) (command, error) {
+	var errs failure.Fields
+	amount, desc := validateCommon(r.Amount, r.Description, &errs)
+	if err := errs.Err(); err != nil {
+		return command{}, err
+	}
+	return command{Type: contract.TypeTopup, UserID: userID, Amount: amount.Cents(), Description: desc}, nil
+}
+
+func (r TransferRequest) validate(userID string) (command, error) {
+	var errs failure.Fields
+	amount, desc := validateCommon(r.Amount, r.Description, &errs)
+	recipient := strings.ToLower(r.RecipientID) // user ids are printed in lower-case hex
+	switch {
+	case recipient == "":
+		errs.Add("body.recipientId", "is required")
+	case !isObjectID(recipient):
+		errs.Add("body.recipientId", "must be a 24-hex user id")
+	}
+	if err := errs.Err(); err != nil {
+		return command{}, err
+	}
+	if recipient == userID {
+		return command{}, failure.New(failure.SelfTransfer, "you cannot transfer money to yourself")
+	}
+	return command{Type: contract.TypeTransfer, UserID: userID, RecipientID: recipient,
+		Amount: amount.Cents(), Description: desc}, nil
+}
+
+// validateCommon checks the fields every creation request has; money.Requested already rejected a
+// malformed amount while decoding, so here only an absent one remains.
+func validateCommon(a money.Requested, desc *string, errs *failure.Fields) (money.Amount, string) {
+	amount, err := a.Required(money.DefaultField)
+	if err != nil {
+		errs.Add(money.DefaultField, "is required")
+	}
+	var d string
+	if desc != nil {
+		d = *desc
+		if utf8.RuneCountInString(d) > maxDescription {
+			errs.Add("body.description", "must be at most 500 characters")
+		}
+	}
+	return amount, d
+}
+
+func isObjectID(s string) bool {
+	_, err := bson.ObjectIDFromHex(s)
+	return err == nil && len(s) == 24
+}
+
+// Rules of the state machine (ARCHITECTURE §2: a terminal state never changes).
+
+func isTerminal(status string) bool {
+	return status == contract.StatusCompleted || status == contract.StatusFailed
+}
+
+// canTransition reports whether a transaction may move from → to. A finalization may also end a
+// pending transaction: the wallet's answer is a fact about money that moved (or did not), and it must
+// be recorded whenever it arrives, even before this service saw its own processing step.
+func canTransition(from, to string) bool {
+	switch from {
+	case contract.StatusPending:
+		return to == contract.StatusProcessing || isTerminal(to)
+	case contract.StatusProcessing:
+		return isTerminal(to)
+	default:
+		return false
+	}
+}
+
+// outcomeStatus maps the wallet's answer to the terminal status and failure reason it means.
+func outcomeStatus(outcome, reason string) (status, failureReason string, ok bool) {
+	switch outcome {
+	case contract.OutcomeApplied:
+		return contract.StatusCompleted, "", true
+	case contract.OutcomeRejected:
+		if reason == "" {
+			reason = "rejected"
+		}
+		return contract.StatusFailed, reason, true
+	default:
+		return "", "", false
+	}
+}
+
+// Filters of the list query.
+var (
+	validTypes      = []string{contract.TypeTopup, contract.TypeTransfer}
+	validStatuses   = []string{contract.StatusPending, contract.StatusProcessing, contract.StatusCompleted, contract.StatusFailed}
+	validDirections = []string{directionSent, directionReceived}
+)
+
+const (
+	directionSent     = "sent"
+	directionReceived = "received"
+)
+
+// ListFilter narrows the caller's transactions; empty fields do not filter.
+type ListFilter struct {
+	Type      string
+	Status    string
+	Direction string
+}
+
+func (f ListFilter) validate() error {
+	var errs failure.Fields
+	check := func(field, v string, allowed []string) {
+		if v != "" && !slices.Contains(allowed, v) {
+			errs.Add(field, "must be one of "+strings.Join(allowed, ", "))
+		}
+	}
+	check("query.type", f.Type, validTypes)
+	check("query.status", f.Status, validStatuses)
+	check("query.direction", f.Direction, validDirections)
+	return errs.Err()
+}

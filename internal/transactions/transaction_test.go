@@ -1,0 +1,192 @@
+package transactions
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/failure"
+)
+
+func TestCanTransition(t *testing.T) {
+	const (
+		pe = contract.StatusPending
+		pr = contract.StatusProcessing
+		co = contract.StatusCompleted
+		fa = contract.StatusFailed
+	)
+	allowed := map[[2]string]bool{
+		{pe, pr}: true, {pe, co}: true, {pe, fa}: true, // early finalization ends a pending one
+		{pr, co}: true, {pr, fa}: true,
+	}
+	all := []string{pe, pr, co, fa, "", "unknown"}
+	for _, from := range all {
+		for _, to := range all {
+			if got, want := canTransition(from, to), allowed[[2]string{from, to}]; got != want {
+				t.Errorf("canTransition(%q, %q) = %v, want %v", from, to, got, want)
+			}
+		}
+	}
+	for _, s := range []string{co, fa} {
+		if !isTerminal(s) {
+			t.Errorf("%s is terminal", s)
+		}
+	}
+	for _, s := range []string{pe, pr, ""} {
+		if isTerminal(s) {
+			t.Errorf("%s is not terminal", s)
+		}
+	}
+}
+
+func TestOutcomeStatus(t *testing.T) {
+	tests := []struct {
+		outcome, reason    string
+		status, wantReason string
+		ok                 bool
+	}{
+		{contract.OutcomeApplied, "", contract.StatusCompleted, "", true},
+		{contract.OutcomeApplied, "ignored", contract.StatusCompleted, "", true},
+		{contract.OutcomeRejected, contract.ReasonInsufficientFunds, contract.StatusFailed, contract.ReasonInsufficientFunds, true},
+		{contract.OutcomeRejected, "", contract.StatusFailed, "rejected", true},
+		{"", "", "", "", false},
+		{"APPLIED", "", "", "", false},
+	}
+	for _, tt := range tests {
+		status, reason, ok := outcomeStatus(tt.outcome, tt.reason)
+		if status != tt.status || reason != tt.wantReason || ok != tt.ok {
+			t.Errorf("outcomeStatus(%q, %q) = %q, %q, %v; want %q, %q, %v", tt.outcome, tt.reason,
+				status, reason, ok, tt.status, tt.wantReason, tt.ok)
+		}
+	}
+}
+
+const (
+	alice = "aaaaaaaaaaaaaaaaaaaaaaaa"
+	bob   = "bbbbbbbbbbbbbbbbbbbbbbbb"
+)
+
+func TestRequestValidation(t *testing.T) {
+	tests := []struct {
+		name  string
+		kind  string // "topup" or "transfer"
+		body  string
+		want  command
+		code  failure.Kind
+		field string
+	}{
+		{"topup", "topup", `{"amount": 10.5}`, command{Type: "topup", UserID: alice, Amount: 1050}, "", ""},
+		{"topup string amount", "topup", `{"amount": "0.01", "description": "coffee"}`, command{Type: "topup", UserID: alice, Amount: 1, Description: "coffee"}, "", ""},
+		{"topup max", "topup", `{"amount": 1000000}`, command{Type: "topup", UserID: alice, Amount: 100000000}, "", ""},
+		{"missing amount", "topup", `{}`, command{}, failure.Invalid, "body.amount"},
+		{"description 500 runes", "topup", `{"amount": 1, "description": "` + strings.Repeat("é", 500) + `"}`, command{Type: "topup", UserID: alice, Amount: 100, Description: strings.Repeat("é", 500)}, "", ""},
+		{"description 501", "topup", `{"amount": 1, "description": "` + strings.Repeat("x", 501) + `"}`, command{}, failure.Invalid, "body.description"},
+		{"transfer", "transfer", `{"amount": 2, "recipientId": "` + bob + `"}`, command{Type: "transfer", UserID: alice, RecipientID: bob, Amount: 200}, "", ""},
+		{"no recipient", "transfer", `{"amount": 2}`, command{}, failure.Invalid, "body.recipientId"},
+		{"bad recipient", "transfer", `{"amount": 2, "recipientId": "bob"}`, command{}, failure.Invalid, "body.recipientId"},
+		{"upper-case hex recipient", "transfer", `{"amount": 2, "recipientId": "BBBBBBBBBBBBBBBBBBBBBBBB"}`, command{Type: "transfer", UserID: alice, RecipientID: bob, Amount: 200}, "", ""},
+		{"self in upper case", "transfer", `{"amount": 2, "recipientId": "AAAAAAAAAAAAAAAAAAAAAAAA"}`, command{}, failure.SelfTransfer, ""},
+		{"self", "transfer", `{"amount": 2, "recipientId": "` + alice + `"}`, command{}, failure.SelfTransfer, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got command
+			var err error
+			if tt.kind == "topup" {
+				var r TopupRequest
+				if err := json.Unmarshal([]byte(tt.body), &r); err != nil {
+					t.Fatal(err)
+				}
+				got, err = r.validate(alice)
+			} else {
+				var r TransferRequest
+				if err := json.Unmarshal([]byte(tt.body), &r); err != nil {
+					t.Fatal(err)
+				}
+				got, err = r.validate(alice)
+			}
+			if tt.code == "" {
+				if err != nil || got != tt.want {
+					t.Fatalf("validate = %+v, %v; want %+v", got, err, tt.want)
+				}
+				return
+			}
+			if !failure.Is(err, tt.code) {
+				t.Fatalf("validate error = %v, want kind %s", err, tt.code)
+			}
+			if tt.field != "" {
+				var fe *failure.Error
+				if !errors.As(err, &fe) || len(fe.Fields) == 0 || fe.Fields[0].Field != tt.field {
+					t.Fatalf("validate error %v does not name %s", err, tt.field)
+				}
+			}
+		})
+	}
+}
+
+func TestRequestHash(t *testing.T) {
+	const topup, transfer = "/api/v1/transactions/topup", "/api/v1/transactions/transfer"
+	base := command{Type: "topup", UserID: alice, Amount: 1050}
+	h := requestHash(http.MethodPost, topup, base)
+	if len(h) != 64 {
+		t.Fatalf("hash %q is not hex SHA-256", h)
+	}
+	// The same request, however its JSON was written, hashes alike.
+	var a, b TopupRequest
+	_ = json.Unmarshal([]byte(`{"amount": 10.5}`), &a)
+	_ = json.Unmarshal([]byte(`{"amount":"10.50"}`), &b)
+	ca, _ := a.validate(alice)
+	cb, _ := b.validate(alice)
+	if requestHash("POST", topup, ca) != h || requestHash("POST", topup, cb) != h {
+		t.Error("10.5 and \"10.50\" must hash as the same request")
+	}
+	// The caller is not part of the hash: records are scoped per user by their _id.
+	other := base
+	other.UserID = bob
+	if requestHash("POST", topup, other) != h {
+		t.Error("the hash must not depend on the caller")
+	}
+	differs := map[string]string{
+		"amount":      requestHash("POST", topup, command{Type: "topup", Amount: 1051}),
+		"description": requestHash("POST", topup, command{Type: "topup", Amount: 1050, Description: "x"}),
+		"path":        requestHash("POST", transfer, base),
+		"method":      requestHash("PUT", topup, base),
+		"recipient":   requestHash("POST", topup, command{Type: "topup", Amount: 1050, RecipientID: bob}),
+	}
+	for what, got := range differs {
+		if got == h {
+			t.Errorf("another %s must change the hash", what)
+		}
+	}
+}
+
+func TestValidKey(t *testing.T) {
+	for _, k := range []string{"a", "0b6f3c9e-1d2a-4e5b-8c7d-9f0a1b2c3d4e", strings.Repeat("k", 255), "with space ~!"} {
+		if err := validKey(k); err != nil {
+			t.Errorf("validKey(%q) = %v, want nil", k, err)
+		}
+	}
+	for _, k := range []string{"", strings.Repeat("k", 256), "tab\there", "é", "nul\x00"} {
+		if err := validKey(k); !failure.Is(err, failure.Invalid) {
+			t.Errorf("validKey(%q) = %v, want a validation failure", k, err)
+		}
+	}
+}
+
+func TestListFilterValidate(t *testing.T) {
+	good := []ListFilter{{}, {Type: "topup"}, {Type: "transfer", Status: "failed", Direction: "received"}, {Status: "pending", Direction: "sent"}}
+	for _, f := range good {
+		if err := f.validate(); err != nil {
+			t.Errorf("%+v: %v", f, err)
+		}
+	}
+	bad := []ListFilter{{Type: "TOPUP"}, {Status: "done"}, {Direction: "both"}, {Type: "x", Status: "y"}}
+	for _, f := range bad {
+		if err := f.validate(); !failure.Is(err, failure.Invalid) {
+			t.Errorf("%+v: %v, want a validation failure", f, err)
+		}
+	}
+}
