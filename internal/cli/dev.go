@@ -49,10 +49,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	txMod, err := newTransactions(ctx, rt, s)
+	if err != nil {
+		return err
+	}
 	doc := openapi.New("Mint API", Version, "Mint's HTTP API: every service, as served by `mint dev` and the gateway.")
 	// One process: every service verifies sessions with the auth service's own keys and revocations.
 	mux, router := rt.newMux("mint-dev", doc, authMod.Verifier().Authenticate)
-	return rt.run(ctx, s, router, mux, []module{authMod, walletMod}, func(a net.Addr) {
+	return rt.run(ctx, s, router, mux, []module{authMod, walletMod, txMod}, func(a net.Addr) {
 		base := "http://" + displayAddr(a)
 		fmt.Fprintf(stdout, "mint dev is running\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n  data      %s\n",
 			base, base, base, base, base, s.DataDir)

@@ -12,6 +12,7 @@ import (
 	"github.com/mint-wallet/mint/internal/auth"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
+	"github.com/mint-wallet/mint/internal/transactions"
 	"github.com/mint-wallet/mint/internal/wallet"
 )
 
@@ -25,6 +26,13 @@ type module interface {
 func newAuth(ctx context.Context, rt *runtime, s settings) (*auth.Module, error) {
 	return auth.New(ctx, s.Auth, auth.Deps{
 		DB: rt.mongo.Database(auth.DatabaseName), Publisher: rt.bus, Cache: rt.cache,
+		Logger: rt.logger, Registerer: rt.registry,
+	})
+}
+
+func newTransactions(ctx context.Context, rt *runtime, s settings) (*transactions.Module, error) {
+	return transactions.New(ctx, s.Transactions, transactions.Deps{
+		DB: rt.mongo.Database(transactions.DatabaseName), Bus: rt.bus, Cache: rt.cache,
 		Logger: rt.logger, Registerer: rt.registry,
 	})
 }

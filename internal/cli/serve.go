@@ -40,7 +40,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	s.Auth.SecureCookie = secure
-	if service == "notifications" || service == "transactions" {
+	if service == "notifications" {
 		return fmt.Errorf("the %s service is not available yet in this build", service)
 	}
 
@@ -78,6 +78,16 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		mod, authn, title = m, v.Authenticate, "Mint wallet service"
+	case "transactions":
+		m, err := newTransactions(ctx, rt, s)
+		if err != nil {
+			return err
+		}
+		v, err := rt.remoteVerifier(s)
+		if err != nil {
+			return err
+		}
+		mod, authn, title = m, v.Authenticate, "Mint transactions service"
 	}
 	mux, router := rt.newMux(service, openapi.New(title, Version, ""), authn)
 	return rt.run(ctx, s, router, mux, []module{mod}, nil)

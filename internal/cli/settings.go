@@ -10,23 +10,25 @@ import (
 	"github.com/mint-wallet/mint/internal/auth/password"
 	"github.com/mint-wallet/mint/internal/platform/config"
 	"github.com/mint-wallet/mint/internal/platform/money"
+	"github.com/mint-wallet/mint/internal/transactions"
 	"github.com/mint-wallet/mint/internal/wallet"
 )
 
 // settings are what a user can set for `mint dev` and `mint serve`. README.md lists every one.
 type settings struct {
-	HTTPAddr    string
-	DataDir     string
-	MongoURI    string
-	AMQPURL     string
-	RedisURL    string
-	LogLevel    string
-	PprofAddr   string
-	CORSOrigins []string
-	Currency    string
-	AuthJWKSURL string // where services other than auth fetch the keys that verify sessions
-	Auth        auth.Config
-	Wallet      wallet.Config
+	HTTPAddr     string
+	DataDir      string
+	MongoURI     string
+	AMQPURL      string
+	RedisURL     string
+	LogLevel     string
+	PprofAddr    string
+	CORSOrigins  []string
+	Currency     string
+	AuthJWKSURL  string // where services other than auth fetch the keys that verify sessions
+	Auth         auth.Config
+	Wallet       wallet.Config
+	Transactions transactions.Config
 	// WalletInitialBalance is the decimal text of Wallet.InitialBalance, parsed by resolve.
 	WalletInitialBalance string
 }
@@ -49,6 +51,8 @@ func (s *settings) bind(fs *config.Set, dev bool, defaultAddr string) {
 	fs.String(&s.Currency, "currency", "MINT_CURRENCY", "USD", "ISO 4217 currency of every amount")
 	fs.String(&s.AuthJWKSURL, "auth-jwks-url", "MINT_AUTH_JWKS_URL", "http://127.0.0.1:4001/.well-known/jwks.json",
 		"the auth service's JWKS, which services other than auth verify sessions with (serve only)")
+	fs.Duration(&s.Transactions.StuckAfter, "transactions-stuck-after", "MINT_TRANSACTIONS_STUCK_AFTER", 30*time.Second,
+		"age after which a transaction still pending or processing is driven again")
 	fs.String(&s.WalletInitialBalance, "wallet-initial-balance", "MINT_WALLET_INITIAL_BALANCE", "0", "balance of a new wallet, e.g. 10.00")
 
 	a := &s.Auth
@@ -69,6 +73,7 @@ func (s *settings) resolve() error {
 	}
 	s.Auth.Hash.Parallelism = 1
 	s.Wallet.Currency = s.Currency
+	s.Transactions.Currency = s.Currency
 	if b := strings.TrimSpace(s.WalletInitialBalance); b != "" && b != "0" {
 		amount, err := money.ParseDecimal(b)
 		if err != nil {
