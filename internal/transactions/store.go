@@ -38,6 +38,7 @@ type txDoc struct {
 	UpdatedAt      time.Time     `bson:"updatedAt"`
 	CompletedAt    *time.Time    `bson:"completedAt,omitempty"`
 	DrivenAt       time.Time     `bson:"drivenAt"`
+	Redrives       int           `bson:"redrives,omitempty"` // re-drives of the current state; sets the back-off
 	outbox.Pending `bson:",inline"`
 }
 
@@ -155,7 +156,7 @@ func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur t
 		if !canTransition(cur.Status, st.To) {
 			return cur, false, fmt.Errorf("transaction %s: %s → %s is not a transition", id.Hex(), cur.Status, st.To)
 		}
-		set := bson.D{{Key: "status", Value: st.To}, {Key: "updatedAt", Value: st.At}, {Key: "drivenAt", Value: st.At}}
+		set := bson.D{{Key: "status", Value: st.To}, {Key: "updatedAt", Value: st.At}, {Key: "drivenAt", Value: st.At}, {Key: "redrives", Value: 0}}
 		if st.FailureReason != "" {
 			set = append(set, bson.E{Key: "failureReason", Value: st.FailureReason})
 		}
@@ -169,7 +170,7 @@ func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur t
 		}
 		if res.MatchedCount == 1 {
 			next := cur
-			next.Status, next.FailureReason, next.UpdatedAt, next.DrivenAt = st.To, st.FailureReason, st.At, st.At
+			next.Status, next.FailureReason, next.UpdatedAt, next.DrivenAt, next.Redrives = st.To, st.FailureReason, st.At, st.At, 0
 			if st.To == contract.StatusCompleted {
 				next.CompletedAt = &st.At
 			}
@@ -240,11 +241,11 @@ func (s *store) stuck(ctx context.Context, cutoff time.Time, limit int) ([]txDoc
 }
 
 // redrive owes ev again for d's current state, guarded by the state and drive time read, so that two
-// sweepers (replicas) re-drive a transaction once per StuckAfter.
+// sweepers (replicas) re-drive a transaction once per back-off.
 func (s *store) redrive(ctx context.Context, d txDoc, ev contract.Event, now time.Time) (bool, error) {
 	res, err := s.txs.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: d.ID}, {Key: "status", Value: d.Status}, {Key: "drivenAt", Value: d.DrivenAt}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "drivenAt", Value: now}}}, outbox.Push(ev)})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "drivenAt", Value: now}, {Key: "redrives", Value: d.Redrives + 1}}}, outbox.Push(ev)})
 	if err != nil {
 		return false, fmt.Errorf("re-drive transaction %s: %w", d.ID.Hex(), err)
 	}

@@ -4,10 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // sweepBatch bounds the transactions re-driven per sweep; the rest come with the next sweeps.
 const sweepBatch = 200
+
+// maxRedriveBackoff caps the wait between re-drives of one transaction.
+const maxRedriveBackoff = 10 * time.Minute
+
+// redriveBackoff is how long a transaction re-driven n times waits before the next re-drive:
+// stuckAfter, doubling per re-drive. A transaction that is merely queued behind a backlog (not lost)
+// is then re-published a few times, not every sweep, which would only grow the backlog.
+func redriveBackoff(stuckAfter time.Duration, n int) time.Duration {
+	d := stuckAfter
+	for range min(n, 16) {
+		if d >= maxRedriveBackoff {
+			break
+		}
+		d *= 2
+	}
+	return min(d, maxRedriveBackoff)
+}
 
 // sweep re-drives every transaction that has sat in pending or processing longer than StuckAfter with
 // nothing left to publish: its event was published but got lost on the way (dead-lettered, a consumer
@@ -24,6 +42,9 @@ func (s *Service) sweep(ctx context.Context) (int, error) {
 	var errs []error
 	n := 0
 	for _, d := range docs {
+		if now.Sub(d.DrivenAt) < redriveBackoff(s.cfg.StuckAfter, d.Redrives) {
+			continue
+		}
 		ev, err := s.owedEvent(ctx, d, now)
 		if err != nil {
 			errs = append(errs, err)

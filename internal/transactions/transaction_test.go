@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/failure"
@@ -187,6 +188,21 @@ func TestListFilterValidate(t *testing.T) {
 	for _, f := range bad {
 		if err := f.validate(); !failure.Is(err, failure.Invalid) {
 			t.Errorf("%+v: %v, want a validation failure", f, err)
+		}
+	}
+}
+
+func TestRedriveBackoff(t *testing.T) {
+	tests := []struct {
+		n    int
+		want time.Duration
+	}{
+		{0, 30 * time.Second}, {1, time.Minute}, {2, 2 * time.Minute}, {4, 8 * time.Minute},
+		{5, maxRedriveBackoff}, {100, maxRedriveBackoff},
+	}
+	for _, tt := range tests {
+		if got := redriveBackoff(30*time.Second, tt.n); got != tt.want {
+			t.Errorf("redriveBackoff(30s, %d) = %v, want %v", tt.n, got, tt.want)
 		}
 	}
 }

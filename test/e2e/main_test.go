@@ -170,11 +170,21 @@ func (r result) field(t *testing.T, name string) string {
 // call sends a JSON request to base; token, when set, goes as a Bearer token.
 func call(t *testing.T, method, url string, body any, token string) result {
 	t.Helper()
+	res, err := tryCall(method, url, body, token)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return res
+}
+
+// tryCall is call for a server that may be down: it returns the transport error. headers are
+// name, value pairs.
+func tryCall(method, url string, body any, token string, headers ...string) (result, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
-			t.Fatal(err)
+			return result{}, err
 		}
 		rd = bytes.NewReader(raw)
 	}
@@ -182,7 +192,7 @@ func call(t *testing.T, method, url string, body any, token string) result {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
-		t.Fatal(err)
+		return result{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -190,13 +200,16 @@ func call(t *testing.T, method, url string, body any, token string) result {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return result{}, err
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	return result{status: res.StatusCode, header: res.Header, body: raw}
+	return result{status: res.StatusCode, header: res.Header, body: raw}, nil
 }
 
 func must(t *testing.T, r result, status int, what string) result {

@@ -1,0 +1,263 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type user struct {
+	id, token string
+}
+
+func newUser(t *testing.T, base, name string) user {
+	t.Helper()
+	res := must(t, signup(t, base, name+"@example.com", "password-123"), 201, "signup "+name)
+	return user{id: res.field(t, "id"), token: res.field(t, "token")}
+}
+
+// cents reads an exact decimal JSON amount ("balance": 19.25) as integer cents.
+func cents(t *testing.T, raw json.RawMessage) int64 {
+	t.Helper()
+	s := string(raw)
+	whole, frac, _ := strings.Cut(s, ".")
+	frac = (frac + "00")[:2]
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		t.Fatalf("amount %s: %v", s, err)
+	}
+	return n
+}
+
+// balance waits until the user's wallet exists and returns its balance in cents.
+func balance(t *testing.T, base string, u user) int64 {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res := call(t, "GET", base+"/api/v1/wallet/user", nil, u.token)
+		if res.status == 200 {
+			var w struct {
+				Balance json.RawMessage `json:"balance"`
+			}
+			if err := json.Unmarshal(res.body, &w); err != nil {
+				t.Fatal(err)
+			}
+			return cents(t, w.Balance)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wallet of %s: %d %s", u.id, res.status, res.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// settle waits up to 30 s until transaction id reads as terminal and returns it.
+func settle(t *testing.T, base string, u user, id string) map[string]any {
+	t.Helper()
+	return settleBy(t, base, u, id, time.Now().Add(30*time.Second))
+}
+
+// settleBy waits until deadline for transaction id to read as terminal and returns it.
+func settleBy(t *testing.T, base string, u user, id string, deadline time.Time) map[string]any {
+	t.Helper()
+	for {
+		res := must(t, call(t, "GET", base+"/api/v1/transactions/"+id, nil, u.token), 200, "transaction")
+		var tx map[string]any
+		if err := json.Unmarshal(res.body, &tx); err != nil {
+			t.Fatal(err)
+		}
+		if s := tx["status"]; s == "completed" || s == "failed" {
+			return tx
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("transaction %s still %v at the deadline", id, tx["status"])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestDevMoneyPath walks the money path through mint dev: exact top-ups, a transfer, an overdraft that
+// fails with its reason and moves nothing, and reads that never show a settled transaction as pending.
+func TestDevMoneyPath(t *testing.T) {
+	p := startDev(t, tempDir(t))
+	ada, bob := newUser(t, p.base, "ada"), newUser(t, p.base, "bob")
+	var last string
+	for range 10 {
+		last = must(t, call(t, "POST", p.base+"/api/v1/transactions/topup", map[string]any{"amount": 0.1}, ada.token), 201, "topup").field(t, "id")
+	}
+	settle(t, p.base, ada, last)
+	if got := balance(t, p.base, ada); got != 100 {
+		t.Fatalf("ten top-ups of 0.1 give %d cents, want exactly 100", got)
+	}
+
+	tr := must(t, call(t, "POST", p.base+"/api/v1/transactions/transfer", map[string]any{"recipientId": bob.id, "amount": "0.35"}, ada.token), 201, "transfer")
+	if tx := settle(t, p.base, ada, tr.field(t, "id")); tx["status"] != "completed" || tx["completedAt"] == nil {
+		t.Fatalf("transfer = %v", tx)
+	}
+	if a, b := balance(t, p.base, ada), balance(t, p.base, bob); a != 65 || b != 35 {
+		t.Fatalf("after transfer: ada %d, bob %d cents; want 65 and 35", a, b)
+	}
+	// The list, read right after settling, agrees with the detail.
+	list := must(t, call(t, "GET", p.base+"/api/v1/transactions?type=transfer&direction=received", nil, bob.token), 200, "list")
+	if !strings.Contains(string(list.body), `"status":"completed"`) || strings.Contains(string(list.body), `"pending"`) {
+		t.Fatalf("bob's received transfers: %s", list.body)
+	}
+
+	over := must(t, call(t, "POST", p.base+"/api/v1/transactions/transfer", map[string]any{"recipientId": ada.id, "amount": 1}, bob.token), 201, "overdraft")
+	if tx := settle(t, p.base, bob, over.field(t, "id")); tx["status"] != "failed" || tx["failureReason"] != "insufficient_funds" {
+		t.Fatalf("overdraft = %v", tx)
+	}
+	if a, b := balance(t, p.base, ada), balance(t, p.base, bob); a != 65 || b != 35 {
+		t.Fatalf("after the failed overdraft: ada %d, bob %d cents; want 65 and 35", a, b)
+	}
+	must(t, call(t, "POST", p.base+"/api/v1/transactions/transfer", map[string]any{"recipientId": ada.id, "amount": 1}, ada.token), 400, "self transfer")
+	must(t, call(t, "POST", p.base+"/api/v1/transactions/transfer", map[string]any{"recipientId": "5f0000000000000000000000", "amount": 1}, ada.token), 404, "unknown recipient")
+}
+
+// bankScale is the size of TestDevBankInvariant: MINT_E2E_BANK="wallets,transfers,clients".
+func bankScale(t *testing.T) (wallets, transfers, clients int) {
+	wallets, transfers, clients = 50, 2000, 32
+	if v := os.Getenv("MINT_E2E_BANK"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d,%d,%d", &wallets, &transfers, &clients); err != nil {
+			t.Fatalf("MINT_E2E_BANK=%q: want wallets,transfers,clients", v)
+		}
+	}
+	return
+}
+
+// TestDevBankInvariant: many wallets, random transfers at high concurrency through mint dev. Afterwards
+// every transaction is terminal, Σ balances = Σ top-ups, no balance is negative, and
+// `mint wallet reconcile` finds every wallet equal to the sum of its entries.
+func TestDevBankInvariant(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load test")
+	}
+	nWallets, nTransfers, nClients := bankScale(t)
+	data := tempDir(t)
+	p := startDev(t, data)
+	users := make([]user, nWallets)
+	var funded int64
+	for i := range users {
+		users[i] = newUser(t, p.base, fmt.Sprintf("bank%d", i))
+		amount := int64(1000 + i*37) // cents
+		funded += amount
+		must(t, call(t, "POST", p.base+"/api/v1/transactions/topup", map[string]any{"amount": float64(amount) / 100}, users[i].token), 201, "fund")
+	}
+
+	topups := nWallets
+	var (
+		mu  sync.Mutex
+		ids []string
+		wg  sync.WaitGroup
+	)
+	jobs := make(chan int)
+	start := time.Now()
+	for range nClients {
+		wg.Go(func() {
+			for j := range jobs {
+				r := rand.New(rand.NewPCG(uint64(j), 7))
+				from, to := users[r.IntN(nWallets)], users[r.IntN(nWallets)]
+				if from.id == to.id {
+					continue
+				}
+				amount := fmt.Sprintf("%d.%02d", r.IntN(15), r.IntN(100))
+				if amount == "0.00" {
+					amount = "0.01"
+				}
+				res := call(t, "POST", p.base+"/api/v1/transactions/transfer", map[string]any{"recipientId": to.id, "amount": amount}, from.token)
+				if res.status != 201 {
+					t.Errorf("transfer: %d %s", res.status, res.body)
+					continue
+				}
+				mu.Lock()
+				ids = append(ids, res.field(t, "id"))
+				mu.Unlock()
+			}
+		})
+	}
+	for j := range nTransfers {
+		jobs <- j
+	}
+	close(jobs)
+	wg.Wait()
+	accepted := time.Since(start)
+
+	// Wait on the service's own count of terminal transitions rather than polling every transaction:
+	// on the embedded database each read is a scan that would compete with the saga.
+	want := topups + len(ids)
+	var completed, failed int
+	for deadline := time.Now().Add(15 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		completed, failed = terminalCounts(t, p.base)
+		if completed+failed >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 15 min only %d of %d transactions are terminal", completed+failed, want)
+		}
+	}
+	settled := time.Since(start)
+	t.Logf("%d transfers accepted in %v (%.0f/s) at %d clients; all %d transactions terminal after %v (%.1f/s); %d completed, %d failed",
+		len(ids), accepted.Round(time.Millisecond), float64(len(ids))/accepted.Seconds(), nClients, want,
+		settled.Round(time.Millisecond), float64(want)/settled.Seconds(), completed, failed)
+	// And as every user sees it: nothing of theirs is still pending or processing.
+	for _, u := range users {
+		for _, status := range []string{"pending", "processing"} {
+			res := must(t, call(t, "GET", p.base+"/api/v1/transactions?limit=1&status="+status, nil, u.token), 200, "list")
+			var page struct {
+				Total int `json:"total"`
+			}
+			if err := json.Unmarshal(res.body, &page); err != nil || page.Total != 0 {
+				t.Fatalf("user %s still has %s transactions (%v): %s", u.id, status, err, res.body)
+			}
+		}
+	}
+
+	var total int64
+	for _, u := range users {
+		b := balance(t, p.base, u)
+		if b < 0 {
+			t.Errorf("wallet of %s is negative: %d", u.id, b)
+		}
+		total += b
+	}
+	if total != funded {
+		t.Fatalf("Σ balances = %d cents, Σ top-ups = %d: money was created or lost", total, funded)
+	}
+	if err := p.stop(os.Interrupt); err != nil {
+		t.Fatalf("stop mint dev: %v", err)
+	}
+	out, err := exec.Command(mintBin, "wallet", "reconcile", "--data-dir", data).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "drifts 0") {
+		t.Fatalf("mint wallet reconcile: %v\n%s", err, out)
+	}
+}
+
+// terminalCounts reads transactions_total from /metrics: how many transactions reached completed and
+// failed.
+func terminalCounts(t *testing.T, base string) (completed, failed int) {
+	t.Helper()
+	for _, line := range strings.Split(string(must(t, call(t, "GET", base+"/metrics", nil, ""), 200, "metrics").body), "\n") {
+		if !strings.HasPrefix(line, "transactions_total{") {
+			continue
+		}
+		fields := strings.Fields(line)
+		n, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		switch {
+		case strings.Contains(line, `status="completed"`):
+			completed += int(n)
+		case strings.Contains(line, `status="failed"`):
+			failed += int(n)
+		}
+	}
+	return completed, failed
+}
