@@ -121,9 +121,11 @@ func TestDevMoneyPath(t *testing.T) {
 	must(t, call(t, "POST", p.base+"/api/v1/transactions/transfer", map[string]any{"recipientId": "5f0000000000000000000000", "amount": 1}, ada.token), 404, "unknown recipient")
 }
 
-// bankScale is the size of TestDevBankInvariant: MINT_E2E_BANK="wallets,transfers,clients".
+// bankScale is the size of TestDevBankInvariant: MINT_E2E_BANK="wallets,transfers,clients". The
+// default, 500 transfers, settles in about 70 s on the 2-core CI machine; issue 3's full figure,
+// MINT_E2E_BANK=50,2000,32, is bound by the embedded database's full scans (docs/BENCHMARKS.md).
 func bankScale(t *testing.T) (wallets, transfers, clients int) {
-	wallets, transfers, clients = 50, 2000, 32
+	wallets, transfers, clients = 50, 500, 32
 	if v := os.Getenv("MINT_E2E_BANK"); v != "" {
 		if _, err := fmt.Sscanf(v, "%d,%d,%d", &wallets, &transfers, &clients); err != nil {
 			t.Fatalf("MINT_E2E_BANK=%q: want wallets,transfers,clients", v)
