@@ -12,10 +12,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mint-wallet/mint/internal/auth/password"
-	"github.com/mint-wallet/mint/internal/auth/token"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
@@ -46,7 +46,7 @@ type Deps struct {
 type Module struct {
 	svc      *Service
 	handlers *handlers
-	keys     *token.KeySet
+	keys     *jwtsign.KeySet
 	verifier *jwtverify.Verifier
 	relay    *outbox.Relay
 	logger   *slog.Logger
@@ -62,15 +62,15 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 	if err := st.ensureIndexes(ctx); err != nil {
 		return nil, err
 	}
-	load := token.Load
+	load := jwtsign.Load
 	if cfg.CreateKeys {
-		load = token.LoadOrCreate
+		load = jwtsign.LoadOrCreate
 	}
 	keys, err := load(cfg.KeysFile)
 	if err != nil {
 		return nil, fmt.Errorf("auth keys %s (create them with `mint keys generate`): %w", cfg.KeysFile, err)
 	}
-	issuer, err := token.NewIssuer(keys, token.Config{Issuer: cfg.Issuer, Audience: cfg.Audience, Lifetime: cfg.TokenLifetime})
+	issuer, err := jwtsign.NewIssuer(keys, jwtsign.Config{Issuer: cfg.Issuer, Audience: cfg.Audience, Lifetime: cfg.TokenLifetime})
 	if err != nil {
 		return nil, err
 	}

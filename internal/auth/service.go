@@ -11,10 +11,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mint-wallet/mint/internal/auth/password"
-	"github.com/mint-wallet/mint/internal/auth/token"
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 )
 
 // Session is an issued token.
@@ -52,7 +52,7 @@ const searchLimit = 20
 type Service struct {
 	store    *store
 	hasher   *password.Hasher
-	issuer   *token.Issuer
+	issuer   *jwtsign.Issuer
 	cache    cache.Cache
 	outbox   Notifier
 	revoked  *revocations

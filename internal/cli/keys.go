@@ -5,8 +5,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/mint-wallet/mint/internal/auth/token"
 	"github.com/mint-wallet/mint/internal/platform/config"
+	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 )
 
 const keysHead = `Usage: mint keys generate|rotate [flags]
@@ -29,19 +29,19 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 	fs := config.New("keys " + args[0])
 	fs.String(&file, "file", "MINT_AUTH_KEYS_FILE", "./mint-data/auth-keys.json", "the key set file")
 	fs.Bool(&force, "force", "MINT_KEYS_FORCE", false, "generate: overwrite an existing file")
-	fs.Duration(&lifetime, "auth-token-lifetime", "MINT_AUTH_TOKEN_LIFETIME", token.DefaultLifetime, "rotate: token lifetime, how long replaced keys stay")
+	fs.Duration(&lifetime, "auth-token-lifetime", "MINT_AUTH_TOKEN_LIFETIME", jwtsign.DefaultLifetime, "rotate: token lifetime, how long replaced keys stay")
 	fs.Usage = func() { printUsage(stderr, fs, keysHead) }
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
 	if args[0] == "generate" {
-		if err := token.Generate(file, force); err != nil {
+		if err := jwtsign.Generate(file, force); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote a new key set to %s\n", file)
 		return nil
 	}
-	kid, err := token.Rotate(file, time.Now(), lifetime)
+	kid, err := jwtsign.Rotate(file, time.Now(), lifetime)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,6 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	var (
 		mod   module
 		authn httpx.Authenticator
-		title string
 	)
 	switch service {
 	case "auth":
@@ -67,28 +66,22 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		mod, authn, title = m, m.Verifier().Authenticate, "Mint auth service"
-	case "wallet":
-		m, err := newWallet(ctx, rt, s)
+		mod, authn = m, m.Verifier().Authenticate
+	default: // wallet, transactions: sessions are verified against the auth service's JWKS
+		v, verr := rt.remoteVerifier(s)
+		if verr != nil {
+			return verr
+		}
+		authn = v.Authenticate
+		if service == "wallet" {
+			mod, err = newWallet(ctx, rt, s)
+		} else {
+			mod, err = newTransactions(ctx, rt, s)
+		}
 		if err != nil {
 			return err
 		}
-		v, err := rt.remoteVerifier(s)
-		if err != nil {
-			return err
-		}
-		mod, authn, title = m, v.Authenticate, "Mint wallet service"
-	case "transactions":
-		m, err := newTransactions(ctx, rt, s)
-		if err != nil {
-			return err
-		}
-		v, err := rt.remoteVerifier(s)
-		if err != nil {
-			return err
-		}
-		mod, authn, title = m, v.Authenticate, "Mint transactions service"
 	}
-	mux, router := rt.newMux(service, openapi.New(title, Version, ""), authn)
+	mux, router := rt.newMux(service, openapi.New("Mint "+service+" service", Version, ""), authn)
 	return rt.run(ctx, s, router, mux, []module{mod}, nil)
 }

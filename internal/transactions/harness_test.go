@@ -18,12 +18,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/mint-wallet/mint/internal/auth/token"
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
@@ -127,7 +127,7 @@ type harness struct {
 	cache    cache.Cache
 	reg      *prometheus.Registry
 	clock    *testClock
-	issuer   *token.Issuer
+	issuer   *jwtsign.Issuer
 	wallet   *fakeWallet
 	recorder *recorder
 	messages sync.Map // event id → bus.Message, as recorded, for re-publishing
@@ -169,11 +169,11 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	keysDir := t.TempDir()
-	keys, err := token.LoadOrCreate(filepath.Join(keysDir, "keys.json"))
+	keys, err := jwtsign.LoadOrCreate(filepath.Join(keysDir, "keys.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer, err := token.NewIssuer(keys, token.Config{Lifetime: time.Hour})
+	issuer, err := jwtsign.NewIssuer(keys, jwtsign.Config{Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

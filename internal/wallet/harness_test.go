@@ -18,12 +18,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/mint-wallet/mint/internal/auth/token"
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
@@ -42,7 +42,7 @@ type harness struct {
 	db     *mongo.Database
 	reg    *prometheus.Registry
 	cache  cache.Cache
-	issuer *token.Issuer
+	issuer *jwtsign.Issuer
 
 	mu    sync.Mutex
 	final []finalized // every wallet.transactionFinalized published, in order
@@ -98,11 +98,11 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := token.LoadOrCreate(keysDir + "/keys.json")
+	keys, err := jwtsign.LoadOrCreate(keysDir + "/keys.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer, err := token.NewIssuer(keys, token.Config{Lifetime: time.Hour})
+	issuer, err := jwtsign.NewIssuer(keys, jwtsign.Config{Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package jwtverify verifies Mint access tokens in every service.
 //
-// Tokens are RS256 JWTs issued by the auth service (internal/auth/token) and
+// Tokens are RS256 JWTs issued by the auth service (with internal/platform/jwtsign) and
 // carry kid = the RFC 7638 thumbprint of the signing key. A Verifier checks,
 // in this order: size and compact form, the algorithm against an allowlist of
 // exactly RS256 (never the token's own say-so), the signature with the key

@@ -25,7 +25,7 @@ type localSnapshot struct {
 }
 
 // LocalJWKS returns a KeySource reading the JWKS document jwks returns, e.g.
-// (*token.KeySet).JWKS. jwks is called on every Verify and should be cheap.
+// (*jwtsign.KeySet).JWKS. jwks is called on every Verify and should be cheap.
 func LocalJWKS(jwks func() []byte) *Local { return &Local{jwks: jwks} }
 
 // PublicKey implements KeySource.

@@ -1,4 +1,4 @@
-// Package token holds the auth service's signing keys and issues Mint's access
+// Package jwtsign holds the signing keys of the auth service and issues Mint's access
 // tokens: RS256 JWTs whose kid is the RFC 7638 thumbprint of the signing key.
 // Verification lives in internal/platform/jwtverify, shared by every service.
 //
@@ -22,4 +22,4 @@
 // covers that lag. A failed reload keeps the keys in use. Verifiers in other
 // services learn the new kid from the JWKS the first time a token carrying it
 // arrives.
-package token
+package jwtsign

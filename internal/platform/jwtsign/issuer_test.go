@@ -1,4 +1,4 @@
-package token_test
+package jwtsign_test
 
 import (
 	"context"
@@ -14,19 +14,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mint-wallet/mint/internal/auth/token"
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 )
 
-func newIssuer(t *testing.T, cfg token.Config) (*token.KeySet, *token.Issuer, string) {
+func newIssuer(t *testing.T, cfg jwtsign.Config) (*jwtsign.KeySet, *jwtsign.Issuer, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "keys.json")
-	ks, err := token.LoadOrCreate(path)
+	ks, err := jwtsign.LoadOrCreate(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss, err := token.NewIssuer(ks, cfg)
+	iss, err := jwtsign.NewIssuer(ks, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func header(t *testing.T, tok string) map[string]any {
 }
 
 func TestIssue(t *testing.T) {
-	ks, iss, _ := newIssuer(t, token.Config{})
+	ks, iss, _ := newIssuer(t, jwtsign.Config{})
 	at := now.Add(123 * time.Millisecond) // sub-second part is dropped
 	tok, c, err := iss.Issue("user-1", at)
 	if err != nil {
@@ -57,7 +57,7 @@ func TestIssue(t *testing.T) {
 	if h := header(t, tok); h["alg"] != "RS256" || h["kid"] != ks.SigningKid() || h["typ"] != "JWT" {
 		t.Errorf("header = %v", h)
 	}
-	want := token.Claims{
+	want := jwtsign.Claims{
 		Issuer: "mint-auth", Subject: "user-1", Audience: []string{"mint"},
 		IssuedAt: now, NotBefore: now, Expiry: now.Add(7 * 24 * time.Hour), ID: c.ID,
 	}
@@ -67,7 +67,7 @@ func TestIssue(t *testing.T) {
 	if len(c.ID) != 22 { // 128 bits, base64url
 		t.Errorf("jti %q is not 128 random bits", c.ID)
 	}
-	if iss.Lifetime() != token.DefaultLifetime {
+	if iss.Lifetime() != jwtsign.DefaultLifetime {
 		t.Errorf("Lifetime = %v", iss.Lifetime())
 	}
 
@@ -93,7 +93,7 @@ func TestIssue(t *testing.T) {
 }
 
 func TestIssueConfig(t *testing.T) {
-	ks, iss, _ := newIssuer(t, token.Config{Issuer: "other-auth", Audience: "other", Lifetime: time.Hour})
+	ks, iss, _ := newIssuer(t, jwtsign.Config{Issuer: "other-auth", Audience: "other", Lifetime: time.Hour})
 	tok, c, err := iss.Issue("user-1", now)
 	if err != nil {
 		t.Fatal(err)
@@ -106,14 +106,14 @@ func TestIssueConfig(t *testing.T) {
 		t.Errorf("default verifier: %v, want Unauthenticated", err)
 	}
 	// An expired token says so.
-	ks2, iss2, _ := newIssuer(t, token.Config{})
-	old, _, _ := iss2.Issue("user-1", now.Add(-token.DefaultLifetime-time.Hour))
+	ks2, iss2, _ := newIssuer(t, jwtsign.Config{})
+	old, _, _ := iss2.Issue("user-1", now.Add(-jwtsign.DefaultLifetime-time.Hour))
 	_, err = localVerifier(t, ks2, now).Verify(t.Context(), old)
 	var fe *failure.Error
 	if !errors.As(err, &fe) || fe.Kind != failure.Unauthenticated || fe.Detail != "token expired" {
 		t.Errorf("Verify(expired) = %v", err)
 	}
-	if _, err := token.NewIssuer(ks, token.Config{Lifetime: -time.Second}); err == nil {
+	if _, err := jwtsign.NewIssuer(ks, jwtsign.Config{Lifetime: -time.Second}); err == nil {
 		t.Error("NewIssuer accepted a negative lifetime")
 	}
 }
@@ -122,7 +122,7 @@ func TestIssueConfig(t *testing.T) {
 // service serves its JWKS over HTTP, another service verifies through
 // RemoteJWKS, and `mint keys rotate` runs in between.
 func TestRotationKeepsOldTokensValid(t *testing.T) {
-	ks, iss, path := newIssuer(t, token.Config{})
+	ks, iss, path := newIssuer(t, jwtsign.Config{})
 	var fetches atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fetches.Add(1)
@@ -157,7 +157,7 @@ func TestRotationKeepsOldTokensValid(t *testing.T) {
 		t.Fatalf("Verify before rotation: %v", err)
 	}
 
-	newKid, err := token.Rotate(path, clock(), iss.Lifetime())
+	newKid, err := jwtsign.Rotate(path, clock(), iss.Lifetime())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,9 +184,9 @@ func TestRotationKeepsOldTokensValid(t *testing.T) {
 	}
 
 	// A lifetime (plus grace) later the old key goes; so have its tokens.
-	later := now.Add(iss.Lifetime() + token.RetirementGrace + time.Minute)
+	later := now.Add(iss.Lifetime() + jwtsign.RetirementGrace + time.Minute)
 	setNow(later)
-	if _, err := token.Rotate(path, later, iss.Lifetime()); err != nil {
+	if _, err := jwtsign.Rotate(path, later, iss.Lifetime()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ks.ReloadIfChanged(); err != nil {
@@ -203,7 +203,7 @@ func TestRotationKeepsOldTokensValid(t *testing.T) {
 }
 
 func TestIssueDuringReloads(t *testing.T) {
-	ks, iss, path := newIssuer(t, token.Config{})
+	ks, iss, path := newIssuer(t, jwtsign.Config{})
 	v := localVerifier(t, ks, now)
 	var wg sync.WaitGroup
 	for range 4 {
@@ -228,7 +228,7 @@ func TestIssueDuringReloads(t *testing.T) {
 	wg.Wait()
 }
 
-func localVerifier(t *testing.T, ks *token.KeySet, at time.Time) *jwtverify.Verifier {
+func localVerifier(t *testing.T, ks *jwtsign.KeySet, at time.Time) *jwtverify.Verifier {
 	t.Helper()
 	v, err := jwtverify.New(jwtverify.Config{
 		Keys:        jwtverify.LocalJWKS(ks.JWKS),
@@ -241,7 +241,7 @@ func localVerifier(t *testing.T, ks *token.KeySet, at time.Time) *jwtverify.Veri
 	return v
 }
 
-func equalClaims(a, b token.Claims) bool {
+func equalClaims(a, b jwtsign.Claims) bool {
 	return a.Issuer == b.Issuer && a.Subject == b.Subject && a.ID == b.ID &&
 		strings.Join(a.Audience, ",") == strings.Join(b.Audience, ",") &&
 		a.IssuedAt.Equal(b.IssuedAt) && a.NotBefore.Equal(b.NotBefore) && a.Expiry.Equal(b.Expiry)

@@ -1,4 +1,4 @@
-package token_test
+package jwtsign_test
 
 import (
 	"crypto"
@@ -19,7 +19,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/mint-wallet/mint/internal/auth/token"
+	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 )
 
 // now is the fixed "current time" of the tests.
@@ -107,7 +107,7 @@ func wantOnlyFile(t *testing.T, path string) {
 
 func TestGenerate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
-	if err := token.Generate(path, false); err != nil {
+	if err := jwtsign.Generate(path, false); err != nil {
 		t.Fatal(err)
 	}
 	wantMode(t, path, 0o600)
@@ -127,7 +127,7 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("createdAt = %v, retiredAt = %v", keys[0].CreatedAt, keys[0].RetiredAt)
 	}
 
-	if err := token.Generate(path, false); !errors.Is(err, fs.ErrExist) {
+	if err := jwtsign.Generate(path, false); !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("Generate over an existing file = %v, want fs.ErrExist", err)
 	}
 	if got := readStored(t, path)[0].Kid; got != keys[0].Kid {
@@ -135,7 +135,7 @@ func TestGenerate(t *testing.T) {
 	}
 	wantOnlyFile(t, path)
 
-	if err := token.Generate(path, true); err != nil {
+	if err := jwtsign.Generate(path, true); err != nil {
 		t.Fatalf("Generate with overwrite: %v", err)
 	}
 	if got := readStored(t, path)[0].Kid; got == keys[0].Kid {
@@ -148,13 +148,13 @@ func TestGenerate(t *testing.T) {
 func TestLoadOrCreate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "var", "mint")
 	path := filepath.Join(dir, "keys.json")
-	ks, err := token.LoadOrCreate(path)
+	ks, err := jwtsign.LoadOrCreate(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantMode(t, dir, 0o700)
 	wantMode(t, path, 0o600)
-	again, err := token.LoadOrCreate(path)
+	again, err := jwtsign.LoadOrCreate(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestLoadOrCreate(t *testing.T) {
 func TestRotateDropsKeysRetiredLongerThanTheLifetime(t *testing.T) {
 	const lifetime = 7 * 24 * time.Hour
 	path := filepath.Join(t.TempDir(), "keys.json")
-	ks, err := token.LoadOrCreate(path)
+	ks, err := jwtsign.LoadOrCreate(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestRotateDropsKeysRetiredLongerThanTheLifetime(t *testing.T) {
 		t.Fatalf("after the 2nd rotation: kids %v, want %v", got, want)
 	}
 
-	t2 := t0.Add(lifetime + token.RetirementGrace + time.Second)
+	t2 := t0.Add(lifetime + jwtsign.RetirementGrace + time.Second)
 	k4 := rotate(t, path, t2, lifetime) // k1 now retired longer than lifetime + grace: dropped
 	if got, want := kids(t, path), []string{k2, k3, k4}; !slices.Equal(got, want) {
 		t.Fatalf("after the 3rd rotation: kids %v, want %v", got, want)
@@ -198,17 +198,17 @@ func TestRotateDropsKeysRetiredLongerThanTheLifetime(t *testing.T) {
 	wantMode(t, path, 0o600)
 	wantOnlyFile(t, path)
 
-	if _, err := token.Rotate(path, t2, 0); err == nil {
+	if _, err := jwtsign.Rotate(path, t2, 0); err == nil {
 		t.Error("Rotate with a zero lifetime succeeded")
 	}
-	if _, err := token.Rotate(filepath.Join(t.TempDir(), "missing.json"), t2, lifetime); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := jwtsign.Rotate(filepath.Join(t.TempDir(), "missing.json"), t2, lifetime); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Rotate of a missing file = %v, want fs.ErrNotExist", err)
 	}
 }
 
 func rotate(t *testing.T, path string, at time.Time, lifetime time.Duration) string {
 	t.Helper()
-	kid, err := token.Rotate(path, at, lifetime)
+	kid, err := jwtsign.Rotate(path, at, lifetime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func kids(t *testing.T, path string) []string {
 
 func TestReloadIfChanged(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
-	ks, err := token.LoadOrCreate(path)
+	ks, err := jwtsign.LoadOrCreate(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestReloadIfChanged(t *testing.T) {
 
 func TestLoadRefusesBadFiles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
-	if err := token.Generate(path, false); err != nil {
+	if err := jwtsign.Generate(path, false); err != nil {
 		t.Fatal(err)
 	}
 	good := readStored(t, path)[0]
@@ -288,7 +288,7 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "keys.json")
 			writeStored(t, p, tt.keys)
-			if _, err := token.Load(p); err == nil {
+			if _, err := jwtsign.Load(p); err == nil {
 				t.Fatal("Load succeeded")
 			}
 		})
@@ -299,7 +299,7 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 		if err := os.WriteFile(p, []byte(strings.Replace(string(raw), `"version": 1`, `"version": 2`, 1)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := token.Load(p); err == nil {
+		if _, err := jwtsign.Load(p); err == nil {
 			t.Fatal("Load succeeded")
 		}
 	})
@@ -307,7 +307,7 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 
 func TestJWKSHasOnlyPublicParts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
-	ks, err := token.LoadOrCreate(path)
+	ks, err := jwtsign.LoadOrCreate(path)
 	if err != nil {
 		t.Fatal(err)
 	}
