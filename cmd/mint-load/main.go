@@ -24,47 +24,50 @@ import (
 
 func main() {
 	base := flag.String("base", "http://127.0.0.1:8080", "Mint base URL (loopback only)")
-	scenario := flag.String("scenario", "user", "user: GET /api/v1/auth/user with a warm cache; login: POST /api/v1/auth/login")
+	scenario := flag.String("scenario", "user", "user: GET /api/v1/auth/user with a warm cache; login: POST /api/v1/auth/login; "+
+		"transfer: POST /api/v1/transactions/transfer, then wait until it reads completed (latency = settle time)")
+	txBase := flag.String("tx-base", "", "transactions service base URL when it runs apart (default -base)")
 	clients := flag.Int("c", 32, "concurrent clients")
 	duration := flag.Duration("duration", 10*time.Second, "how long to measure (after warm-up)")
 	warmup := flag.Duration("warmup", 2*time.Second, "load before measuring")
 	flag.Parse()
-	if err := run(*base, *scenario, *clients, *warmup, *duration); err != nil {
+	if *txBase == "" {
+		*txBase = *base
+	}
+	if err := run(*base, *txBase, *scenario, *clients, *warmup, *duration); err != nil {
 		fmt.Fprintln(os.Stderr, "mint-load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, scenario string, clients int, warmup, duration time.Duration) error {
-	if err := loopbackOnly(base); err != nil {
-		return err
+func run(base, txBase, scenario string, clients int, warmup, duration time.Duration) error {
+	for _, u := range []string{base, txBase} {
+		if err := loopbackOnly(u); err != nil {
+			return err
+		}
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}}
-	email := fmt.Sprintf("load-%d@example.com", time.Now().UnixNano())
+		MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, IdleConnTimeout: time.Minute}}
 	const password = "load-test-password"
-	token, err := signup(hc, base, email, password)
+	email := fmt.Sprintf("load-%d@example.com", time.Now().UnixNano())
+	me, err := signup(hc, base, email, password)
 	if err != nil {
 		return err
 	}
-	var newReq func() (*http.Request, error)
+	var op func(client int) (time.Duration, error)
 	switch scenario {
 	case "user":
-		newReq = func() (*http.Request, error) {
-			r, err := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/api/v1/auth/user", nil)
-			if err == nil {
-				r.Header.Set("Authorization", "Bearer "+token)
-			}
-			return r, err
+		op = func(int) (time.Duration, error) {
+			return timed(hc, http.MethodGet, base+"/api/v1/auth/user", nil, me.token)
 		}
 	case "login":
 		body, _ := json.Marshal(map[string]string{"email": email, "password": password})
-		newReq = func() (*http.Request, error) {
-			r, err := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(body))
-			if err == nil {
-				r.Header.Set("Content-Type", "application/json")
-			}
-			return r, err
+		op = func(int) (time.Duration, error) {
+			return timed(hc, http.MethodPost, base+"/api/v1/auth/login", body, "")
+		}
+	case "transfer":
+		if op, err = transfers(hc, base, txBase, clients); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
@@ -78,28 +81,17 @@ func run(base, scenario string, clients int, warmup, duration time.Duration) err
 		failures  int
 		wg        sync.WaitGroup
 	)
-	for range clients {
+	for client := range clients {
 		wg.Go(func() {
 			var mine []time.Duration
 			bad := 0
 			for time.Now().Before(stop) {
-				req, err := newReq()
-				if err != nil {
-					bad++
-					continue
-				}
 				t0 := time.Now()
-				res, err := hc.Do(req)
-				elapsed := time.Since(t0)
-				ok := err == nil && res.StatusCode < 300
-				if err == nil {
-					_, _ = io.Copy(io.Discard, res.Body)
-					_ = res.Body.Close()
-				}
+				elapsed, err := op(client)
 				if t0.Before(measureFrom) {
 					continue
 				}
-				if !ok {
+				if err != nil {
 					bad++
 					continue
 				}
@@ -125,30 +117,106 @@ func run(base, scenario string, clients int, warmup, duration time.Duration) err
 
 func round(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
 
-func signup(hc *http.Client, base, email, password string) (string, error) {
+type account struct{ id, token string }
+
+func signup(hc *http.Client, base, email, password string) (account, error) {
 	body, _ := json.Marshal(map[string]string{"firstName": "Load", "lastName": "Test", "email": email, "password": password})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/auth/signup", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := hc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("signup: %w", err)
-	}
-	defer res.Body.Close()
 	var out struct {
+		ID    string `json:"id"`
 		Token string `json:"token"`
 	}
-	if res.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("signup: status %d", res.StatusCode)
+	if err := send(hc, http.MethodPost, base+"/api/v1/auth/signup", body, "", http.StatusCreated, &out); err != nil {
+		return account{}, fmt.Errorf("signup: %w", err)
 	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		return "", fmt.Errorf("signup: %w", err)
+	return account{id: out.ID, token: out.Token}, nil
+}
+
+// send makes one request and decodes the JSON answer into out (when not nil); a status other than
+// want is an error.
+func send(hc *http.Client, method, url string, body []byte, token string, want int, out any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return err
 	}
-	return out.Token, nil
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != want {
+		_, _ = io.Copy(io.Discard, res.Body)
+		return fmt.Errorf("%s %s: status %d", method, url, res.StatusCode)
+	}
+	if out == nil {
+		_, err = io.Copy(io.Discard, res.Body)
+		return err
+	}
+	return json.NewDecoder(res.Body).Decode(out)
+}
+
+// timed makes one request expecting 200 and returns how long it took.
+func timed(hc *http.Client, method, url string, body []byte, token string) (time.Duration, error) {
+	t0 := time.Now()
+	err := send(hc, method, url, body, token, http.StatusOK, nil)
+	return time.Since(t0), err
+}
+
+// transfers prepares the transfer scenario: one funded sender per client, each sending 0.01 to the
+// next client's account. An operation is one transfer from POST until it reads completed.
+func transfers(hc *http.Client, base, txBase string, clients int) (func(int) (time.Duration, error), error) {
+	users := make([]account, clients)
+	for i := range users {
+		u, err := signup(hc, base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i), "load-test-password")
+		if err != nil {
+			return nil, err
+		}
+		users[i] = u
+	}
+	fund, _ := json.Marshal(map[string]any{"amount": "1000000.00"})
+	for _, u := range users {
+		// The transactions service learns users from user.signup: wait until it takes a top-up.
+		var err error
+		for range 100 {
+			if err = send(hc, http.MethodPost, txBase+"/api/v1/transactions/topup", fund, u.token, http.StatusCreated, nil); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fund: %w", err)
+		}
+	}
+	time.Sleep(2 * time.Second) // let the funding settle before measuring transfers
+	return func(client int) (time.Duration, error) {
+		from, to := users[client], users[(client+1)%len(users)]
+		body, _ := json.Marshal(map[string]any{"recipientId": to.id, "amount": "0.01"})
+		var tx struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		t0 := time.Now()
+		if err := send(hc, http.MethodPost, txBase+"/api/v1/transactions/transfer", body, from.token, http.StatusCreated, &tx); err != nil {
+			return 0, err
+		}
+		for deadline := t0.Add(60 * time.Second); tx.Status != "completed"; {
+			if tx.Status == "failed" || time.Now().After(deadline) {
+				return 0, fmt.Errorf("transfer %s ended %q", tx.ID, tx.Status)
+			}
+			time.Sleep(5 * time.Millisecond)
+			if err := send(hc, http.MethodGet, txBase+"/api/v1/transactions/"+tx.ID, nil, from.token, http.StatusOK, &tx); err != nil {
+				return 0, err
+			}
+		}
+		return time.Since(t0), nil
+	}, nil
 }
 
 // loopbackOnly refuses to send load anywhere but this machine.
