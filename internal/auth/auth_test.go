@@ -20,19 +20,19 @@ func TestSessionLifecycle(t *testing.T) {
 		"firstName": "  Ada ", "lastName": "Lovelace", "middleName": "King", "email": "Ada.Lovelace@Example.COM",
 		"password": "analytical-engine", "passwordConfirm": "analytical-engine",
 	}, "")
-	if res.status != http.StatusCreated {
-		t.Fatalf("signup: %d %s", res.status, res.body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("signup: %d %s", res.Status, res.Body)
 	}
-	u := res.json(t)
+	u := res.JSON(t)
 	if u["email"] != "ada.lovelace@example.com" || u["firstName"] != "Ada" || u["middleName"] != "King" {
 		t.Fatalf("signup user = %v: want lower-cased email and trimmed names", u)
 	}
 	for _, secret := range []string{"password", "passwordHash", "hash", "outbox"} {
 		if _, ok := u[secret]; ok {
-			t.Fatalf("signup response leaks %q: %s", secret, res.body)
+			t.Fatalf("signup response leaks %q: %s", secret, res.Body)
 		}
 	}
-	cookie := res.header.Get("Set-Cookie")
+	cookie := res.Header.Get("Set-Cookie")
 	for _, attr := range []string{"mint_session=", "HttpOnly", "SameSite=Strict", "Secure", "Max-Age=3600", "Path=/"} {
 		if !strings.Contains(cookie, attr) {
 			t.Fatalf("Set-Cookie %q lacks %q", cookie, attr)
@@ -40,32 +40,32 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 
 	login := h.do("POST", "/api/v1/auth/login", map[string]string{"email": "ADA.lovelace@example.com", "password": "analytical-engine"}, "")
-	if login.status != http.StatusOK {
-		t.Fatalf("login: %d %s", login.status, login.body)
+	if login.Status != http.StatusOK {
+		t.Fatalf("login: %d %s", login.Status, login.Body)
 	}
-	token := login.json(t)["token"].(string)
+	token := login.JSON(t)["token"].(string)
 
 	me := h.do("GET", "/api/v1/auth/user", nil, token)
-	if me.status != http.StatusOK || me.json(t)["id"] != u["id"] {
-		t.Fatalf("GET /auth/user: %d %s", me.status, me.body)
+	if me.Status != http.StatusOK || me.JSON(t)["id"] != u["id"] {
+		t.Fatalf("GET /auth/user: %d %s", me.Status, me.Body)
 	}
 	// The cookie alone also authenticates.
 	cookieRes := h.do("GET", "/api/v1/users/me", nil, "", "Cookie", "mint_session="+token)
-	if cookieRes.status != http.StatusOK {
-		t.Fatalf("GET /users/me with cookie: %d %s", cookieRes.status, cookieRes.body)
+	if cookieRes.Status != http.StatusOK {
+		t.Fatalf("GET /users/me with cookie: %d %s", cookieRes.Status, cookieRes.Body)
 	}
 
 	out := h.do("POST", "/api/v1/auth/logout", nil, token)
-	if out.status != http.StatusNoContent || !strings.Contains(out.header.Get("Set-Cookie"), "Max-Age=0") {
-		t.Fatalf("logout: %d, Set-Cookie %q", out.status, out.header.Get("Set-Cookie"))
+	if out.Status != http.StatusNoContent || !strings.Contains(out.Header.Get("Set-Cookie"), "Max-Age=0") {
+		t.Fatalf("logout: %d, Set-Cookie %q", out.Status, out.Header.Get("Set-Cookie"))
 	}
 	expectProblem(t, h.do("GET", "/api/v1/auth/user", nil, token), http.StatusUnauthorized, "unauthenticated", "")
 	expectProblem(t, h.do("GET", "/api/v1/auth/user", nil, ""), http.StatusUnauthorized, "unauthenticated", "")
 
 	// Another session of the same user is unaffected by that logout.
 	other := h.do("POST", "/api/v1/auth/login", map[string]string{"email": "ada.lovelace@example.com", "password": "analytical-engine"}, "")
-	if got := h.do("GET", "/api/v1/auth/user", nil, other.json(t)["token"].(string)); got.status != http.StatusOK {
-		t.Fatalf("a second session after logout: %d %s", got.status, got.body)
+	if got := h.do("GET", "/api/v1/auth/user", nil, other.JSON(t)["token"].(string)); got.Status != http.StatusOK {
+		t.Fatalf("a second session after logout: %d %s", got.Status, got.Body)
 	}
 }
 
@@ -129,8 +129,8 @@ func TestUsers(t *testing.T) {
 
 	t.Run("list pages", func(t *testing.T) {
 		res := h.do("GET", "/api/v1/users?limit=2&offset=1", nil, me.token)
-		if res.status != 200 {
-			t.Fatalf("%d %s", res.status, res.body)
+		if res.Status != 200 {
+			t.Fatalf("%d %s", res.Status, res.Body)
 		}
 		var page struct {
 			Users  []map[string]any `json:"users"`
@@ -138,7 +138,7 @@ func TestUsers(t *testing.T) {
 			Limit  int              `json:"limit"`
 			Offset int              `json:"offset"`
 		}
-		if err := json.Unmarshal(res.body, &page); err != nil {
+		if err := json.Unmarshal(res.Body, &page); err != nil {
 			t.Fatal(err)
 		}
 		if page.Total != 4 || page.Limit != 2 || page.Offset != 1 || len(page.Users) != 2 {
@@ -156,14 +156,14 @@ func TestUsers(t *testing.T) {
 	search := func(q string) []string {
 		t.Helper()
 		res := h.do("GET", "/api/v1/users/search?q="+q, nil, me.token)
-		if res.status != 200 {
-			t.Fatalf("search %q: %d %s", q, res.status, res.body)
+		if res.Status != 200 {
+			t.Fatalf("search %q: %d %s", q, res.Status, res.Body)
 		}
 		var out struct {
 			Users []struct{ ID, Email string } `json:"users"`
 			Total int                          `json:"total"`
 		}
-		if err := json.Unmarshal(res.body, &out); err != nil {
+		if err := json.Unmarshal(res.Body, &out); err != nil {
 			t.Fatal(err)
 		}
 		ids := []string{}
@@ -199,28 +199,28 @@ func TestUsers(t *testing.T) {
 	})
 	t.Run("one user", func(t *testing.T) {
 		res := h.do("GET", "/api/v1/users/"+others[1].id, nil, me.token)
-		if res.status != 200 {
-			t.Fatalf("%d %s", res.status, res.body)
+		if res.Status != 200 {
+			t.Fatalf("%d %s", res.Status, res.Body)
 		}
-		if u := res.json(t); u["firstName"] != "Donald" || u["email"] != nil {
+		if u := res.JSON(t); u["firstName"] != "Donald" || u["email"] != nil {
 			t.Fatalf("public user = %v", u)
 		}
 		expectProblem(t, h.do("GET", "/api/v1/users/5f0000000000000000000000", nil, me.token), 404, "not_found", "")
 		expectProblem(t, h.do("GET", "/api/v1/users/not-an-id", nil, me.token), 404, "not_found", "")
 	})
 	t.Run("update me", func(t *testing.T) {
-		if res := h.do("GET", "/api/v1/users/me", nil, me.token); res.json(t)["lastName"] != "Liskov" {
-			t.Fatalf("before: %s", res.body) // also warms the cache
+		if res := h.do("GET", "/api/v1/users/me", nil, me.token); res.JSON(t)["lastName"] != "Liskov" {
+			t.Fatalf("before: %s", res.Body) // also warms the cache
 		}
 		res := h.do("PATCH", "/api/v1/users/me", map[string]string{"lastName": " Liskov-Smith ", "middleName": "Jane"}, me.token)
-		if res.status != 200 || res.json(t)["lastName"] != "Liskov-Smith" {
-			t.Fatalf("PATCH: %d %s", res.status, res.body)
+		if res.Status != 200 || res.JSON(t)["lastName"] != "Liskov-Smith" {
+			t.Fatalf("PATCH: %d %s", res.Status, res.Body)
 		}
-		after := h.do("GET", "/api/v1/auth/user", nil, me.token).json(t)
+		after := h.do("GET", "/api/v1/auth/user", nil, me.token).JSON(t)
 		if after["lastName"] != "Liskov-Smith" || after["middleName"] != "Jane" {
 			t.Fatalf("after PATCH the user reads %v: stale cache", after)
 		}
-		cleared := h.do("PATCH", "/api/v1/users/me", map[string]string{"middleName": ""}, me.token).json(t)
+		cleared := h.do("PATCH", "/api/v1/users/me", map[string]string{"middleName": ""}, me.token).JSON(t)
 		if _, ok := cleared["middleName"]; ok {
 			t.Fatalf("empty middleName did not remove it: %v", cleared)
 		}
@@ -245,7 +245,7 @@ func TestLoginThrottlePerAccount(t *testing.T) {
 	// Locked now, even with the right password; the lock says when to come back.
 	res := h.do("POST", "/api/v1/auth/login", map[string]string{"email": victim.email, "password": "password-123"}, "")
 	expectProblem(t, res, 429, "rate_limited", "")
-	if ra := res.header.Get("Retry-After"); ra == "" || ra == "0" {
+	if ra := res.Header.Get("Retry-After"); ra == "" || ra == "0" {
 		t.Fatalf("Retry-After = %q", ra)
 	}
 	// Unknown emails are throttled the same way, so a lock does not reveal an account.
@@ -254,8 +254,8 @@ func TestLoginThrottlePerAccount(t *testing.T) {
 	}
 	expectProblem(t, h.do("POST", "/api/v1/auth/login", map[string]string{"email": "ghost@example.com", "password": "x-123456"}, ""), 429, "rate_limited", "")
 	// Other accounts, from the same client, are unaffected.
-	if ok := h.do("POST", "/api/v1/auth/login", map[string]string{"email": bystander.email, "password": "password-123"}, ""); ok.status != 200 {
-		t.Fatalf("bystander login: %d %s", ok.status, ok.body)
+	if ok := h.do("POST", "/api/v1/auth/login", map[string]string{"email": bystander.email, "password": "password-123"}, ""); ok.Status != 200 {
+		t.Fatalf("bystander login: %d %s", ok.Status, ok.Body)
 	}
 }
 
@@ -268,10 +268,10 @@ func TestSignupEventPublished(t *testing.T) {
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	res := h.do("POST", "/api/v1/auth/signup", map[string]string{"firstName": "Katherine", "lastName": "Johnson",
 		"email": "katherine@example.com", "password": "password-123"}, "", "traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
-	if res.status != http.StatusCreated {
-		t.Fatalf("signup: %d %s", res.status, res.body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("signup: %d %s", res.Status, res.Body)
 	}
-	a := account{id: res.json(t)["id"].(string), email: "katherine@example.com"}
+	a := account{id: res.JSON(t)["id"].(string), email: "katherine@example.com"}
 
 	got := collect(t, h.bus, queue, func(d contract.UserSignupData) bool { return d.UserID == a.id }, 3*time.Second)
 	if len(got) != 1 {
@@ -345,14 +345,14 @@ func TestForgedTokensRejected(t *testing.T) {
 func TestJWKS(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	res := h.do("GET", "/.well-known/jwks.json", nil, "")
-	if res.status != 200 || res.header.Get("Cache-Control") != "public, max-age=300" {
-		t.Fatalf("%d %v", res.status, res.header)
+	if res.Status != 200 || res.Header.Get("Cache-Control") != "public, max-age=300" {
+		t.Fatalf("%d %v", res.Status, res.Header)
 	}
 	var set struct {
 		Keys []map[string]any `json:"keys"`
 	}
-	if err := json.Unmarshal(res.body, &set); err != nil || len(set.Keys) != 1 {
-		t.Fatalf("jwks %s: %v", res.body, err)
+	if err := json.Unmarshal(res.Body, &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("jwks %s: %v", res.Body, err)
 	}
 	k := set.Keys[0]
 	if k["kty"] != "RSA" || k["alg"] != "RS256" || k["kid"] == "" || k["d"] != nil || k["p"] != nil {
@@ -364,16 +364,16 @@ func TestJWKS(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	h := newHarness(t, harnessOptions{redisURL: "redis://127.0.0.1:1/0"})
 	a := h.signup("Rita", "Redisless")
-	if res := h.do("POST", "/api/v1/auth/login", map[string]string{"email": a.email, "password": "password-123"}, ""); res.status != 200 {
-		t.Fatalf("login: %d %s", res.status, res.body)
+	if res := h.do("POST", "/api/v1/auth/login", map[string]string{"email": a.email, "password": "password-123"}, ""); res.Status != 200 {
+		t.Fatalf("login: %d %s", res.Status, res.Body)
 	}
 	for range 2 { // a miss, then what would be a hit
-		if res := h.do("GET", "/api/v1/auth/user", nil, a.token); res.status != 200 {
-			t.Fatalf("GET /auth/user: %d %s", res.status, res.body)
+		if res := h.do("GET", "/api/v1/auth/user", nil, a.token); res.Status != 200 {
+			t.Fatalf("GET /auth/user: %d %s", res.Status, res.Body)
 		}
 	}
-	if res := h.do("POST", "/api/v1/auth/logout", nil, a.token); res.status != 204 {
-		t.Fatalf("logout: %d %s", res.status, res.body)
+	if res := h.do("POST", "/api/v1/auth/logout", nil, a.token); res.Status != 204 {
+		t.Fatalf("logout: %d %s", res.Status, res.Body)
 	}
 	expectProblem(t, h.do("GET", "/api/v1/auth/user", nil, a.token), 401, "unauthenticated", "")
 }

@@ -1,32 +1,19 @@
 package auth_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/mint-wallet/mint/internal/auth"
 	"github.com/mint-wallet/mint/internal/auth/password"
-	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
-	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
-	"github.com/mint-wallet/mint/internal/platform/cache"
-	"github.com/mint-wallet/mint/internal/platform/httpx"
-	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
-	"github.com/mint-wallet/mint/internal/platform/openapi"
-	"github.com/mint-wallet/mint/internal/platform/testenv"
+	"github.com/mint-wallet/mint/internal/platform/servicetest"
 )
 
 // fastHash keeps the suite quick; the hashing itself is tested in package password.
@@ -34,10 +21,9 @@ var fastHash = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 type harness struct {
 	t      testing.TB
-	srv    *httptest.Server
 	mod    *auth.Module
 	bus    bus.Bus
-	client *http.Client
+	client *servicetest.Client
 }
 
 type harnessOptions struct {
@@ -50,123 +36,32 @@ type harnessOptions struct {
 // RabbitMQ and a real Redis, wired as `mint serve auth` wires it.
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	reg := prometheus.NewRegistry()
-
-	b, err := rabbitmq.New(ctx, rabbitmq.Config{URL: testenv.IsolatedRabbitURL(t), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Declare(ctx, contract.Topology()); err != nil {
-		t.Fatal(err)
-	}
-	redisURL := o.redisURL
-	if redisURL == "" {
-		redisURL = testenv.RedisURL(t)
-	}
-	rc, err := cache.NewRedis(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cache.NewResilient(rc, logger, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := servicetest.New(t, servicetest.Options{RedisURL: o.redisURL})
 	if o.hash == (password.Params{}) {
 		o.hash = fastHash
 	}
 	if o.throttle.MaxFailures == 0 {
 		o.throttle = auth.ThrottleConfig{MaxFailures: 5, Window: time.Minute}
 	}
-	keysDir, err := os.MkdirTemp("", "mint-keys")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := mongotest.Open(t)
-	mod, err := auth.New(ctx, auth.Config{
-		KeysFile: keysDir + "/keys.json", CreateKeys: true, TokenLifetime: time.Hour,
+	mod, err := auth.New(env.Ctx, auth.Config{
+		KeysFile: filepath.Join(env.KeysDir, "keys.json"), CreateKeys: true, TokenLifetime: time.Hour,
 		Hash: o.hash, Throttle: o.throttle, SecureCookie: true,
-	}, auth.Deps{DB: db.Database(mongotest.DBName(t, auth.DatabaseName)), Publisher: b, Cache: c, Logger: logger, Registerer: reg})
+	}, auth.Deps{DB: env.Database(t, auth.DatabaseName), Publisher: env.Bus, Cache: env.Cache, Logger: env.Logger, Registerer: env.Registry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mod.Register(httpx.NewRouter(mux, openapi.New("auth", "test", ""), mod.Verifier().Authenticate, logger))
-	tracer := sdktrace.NewTracerProvider().Tracer("auth-test")
-	srv := httptest.NewServer(httpx.Edge(mux, httpx.EdgeConfig{Logger: logger, Tracer: tracer}))
-	done := make(chan error, 1)
-	go func() { done <- mod.Run(ctx) }()
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("auth background work: %v", err)
-		}
-		_ = b.Close()
-		_ = c.Close()
-		_ = os.RemoveAll(keysDir)
-	})
-	return &harness{t: t, srv: srv, mod: mod, bus: b, client: srv.Client()}
+	client := env.Serve(t, servicetest.Service{Name: "auth", Register: mod.Register, Authn: mod.Verifier().Authenticate,
+		Tracer: sdktrace.NewTracerProvider().Tracer("auth-test")})
+	env.Run("auth background work", mod.Run)
+	return &harness{t: t, mod: mod, bus: env.Bus, client: client}
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = servicetest.Response
 
-func (r response) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("response %d is not a JSON object: %v: %s", r.status, err, r.body)
-	}
-	return m
-}
-
-// do sends a request; body is JSON-encoded unless it is a string (sent as is) and token, when set, is
-// sent as a Bearer token.
+// do sends a request (servicetest.Client.Do).
 func (h *harness) do(method, path string, body any, token string, headers ...string) response {
 	h.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, h.srv.URL+path, rd)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := h.client.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: raw}
+	return h.client.Do(h.t, method, path, body, token, headers...)
 }
 
 type account struct {
@@ -180,23 +75,23 @@ func (h *harness) signup(first, last string) account {
 	res := h.do("POST", "/api/v1/auth/signup", map[string]string{
 		"firstName": first, "lastName": last, "email": email, "password": "password-123",
 	}, "")
-	if res.status != http.StatusCreated {
-		h.t.Fatalf("signup %s: %d %s", email, res.status, res.body)
+	if res.Status != http.StatusCreated {
+		h.t.Fatalf("signup %s: %d %s", email, res.Status, res.Body)
 	}
-	m := res.json(h.t)
+	m := res.JSON(h.t)
 	return account{id: m["id"].(string), email: email, token: m["token"].(string)}
 }
 
 // expectProblem checks a problem+json response's status, code and (when given) first field.
 func expectProblem(t *testing.T, res response, status int, code, field string) {
 	t.Helper()
-	if res.status != status {
-		t.Fatalf("status = %d, want %d: %s", res.status, status, res.body)
+	if res.Status != status {
+		t.Fatalf("status = %d, want %d: %s", res.Status, status, res.Body)
 	}
-	if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("Content-Type = %q, want application/problem+json", ct)
 	}
-	p := res.json(t)
+	p := res.JSON(t)
 	if p["code"] != code || int(p["status"].(float64)) != status || p["type"] == "" || p["title"] == "" {
 		t.Fatalf("problem = %v, want code %q status %d with type and title", p, code, status)
 	}

@@ -50,8 +50,8 @@ func TestCreateRejectsBadInput(t *testing.T) {
 		})
 	}
 	expectProblem(t, h.do("POST", "/api/v1/transactions/topup", `{"amount": 1}`, user{}), 401, "unauthenticated", "")
-	if res := h.do("GET", "/api/v1/transactions", nil, u); res.json(t)["total"] != 0.0 {
-		t.Fatalf("rejected requests created transactions: %s", res.body)
+	if res := h.do("GET", "/api/v1/transactions", nil, u); res.JSON(t)["total"] != 0.0 {
+		t.Fatalf("rejected requests created transactions: %s", res.Body)
 	}
 }
 
@@ -59,11 +59,11 @@ func TestTopupCompletes(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	u := h.newUser()
 	res := h.do("POST", "/api/v1/transactions/topup", `{"amount": "1000000.00", "description": "salary"}`, u)
-	if res.status != http.StatusCreated {
-		t.Fatalf("topup: %d %s", res.status, res.body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("topup: %d %s", res.Status, res.Body)
 	}
-	if !bytes.Contains(res.body, []byte(`"amount":1000000.00`)) || !bytes.Contains(res.body, []byte(`"currency":"USD"`)) {
-		t.Fatalf("amount not printed exactly: %s", res.body)
+	if !bytes.Contains(res.Body, []byte(`"amount":1000000.00`)) || !bytes.Contains(res.Body, []byte(`"currency":"USD"`)) {
+		t.Fatalf("amount not printed exactly: %s", res.Body)
 	}
 	tx := res.tx(t)
 	if tx.Status != contract.StatusPending || tx.Type != contract.TypeTopup || tx.UserID != u.id || tx.Amount.Cents() != 100000000 ||
@@ -88,11 +88,11 @@ func TestTopupCompletes(t *testing.T) {
 	}
 	list := h.do("GET", "/api/v1/transactions", nil, u)
 	var page TransactionList
-	if err := json.Unmarshal(list.body, &page); err != nil || page.Total != 1 || page.Transactions[0].Status != contract.StatusCompleted {
-		t.Fatalf("list after completion: %s", list.body)
+	if err := json.Unmarshal(list.Body, &page); err != nil || page.Total != 1 || page.Transactions[0].Status != contract.StatusCompleted {
+		t.Fatalf("list after completion: %s", list.Body)
 	}
-	if !bytes.Contains(list.body, []byte(`"amount":1000000.00`)) {
-		t.Fatalf("list amount not exact: %s", list.body)
+	if !bytes.Contains(list.Body, []byte(`"amount":1000000.00`)) {
+		t.Fatalf("list amount not exact: %s", list.Body)
 	}
 	h.expectPublished(contract.TransactionCompleted, tx.ID, 1)
 	for _, m := range []struct {
@@ -132,8 +132,8 @@ func TestTransferRejected(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	alice, bob := h.newUser(), h.newUser()
 	res := h.do("POST", "/api/v1/transactions/transfer", `{"recipientId": "`+bob.id+`", "amount": 0.1, "description": "lunch"}`, alice)
-	if res.status != http.StatusCreated {
-		t.Fatalf("transfer: %d %s", res.status, res.body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("transfer: %d %s", res.Status, res.Body)
 	}
 	tx := res.tx(t)
 	if tx.Type != contract.TypeTransfer || tx.RecipientID != bob.id || tx.Amount.Cents() != 10 || tx.Status != contract.StatusPending {
@@ -145,8 +145,8 @@ func TestTransferRejected(t *testing.T) {
 		t.Fatalf("failed = %+v", failed)
 	}
 	// The recipient sees it too; a stranger does not.
-	if got := h.get(bob, tx.ID); got.status != 200 || got.tx(t).FailureReason != contract.ReasonInsufficientFunds {
-		t.Fatalf("recipient GET: %d %s", got.status, got.body)
+	if got := h.get(bob, tx.ID); got.Status != 200 || got.tx(t).FailureReason != contract.ReasonInsufficientFunds {
+		t.Fatalf("recipient GET: %d %s", got.Status, got.Body)
 	}
 	expectProblem(t, h.get(h.newUser(), tx.ID), 404, "not_found", "")
 	h.expectPublished(contract.TransactionFailed, tx.ID, 1)
@@ -176,11 +176,11 @@ func TestList(t *testing.T) {
 	list := func(u user, query string) TransactionList {
 		t.Helper()
 		res := h.do("GET", "/api/v1/transactions"+query, nil, u)
-		if res.status != 200 {
-			t.Fatalf("GET %s: %d %s", query, res.status, res.body)
+		if res.Status != 200 {
+			t.Fatalf("GET %s: %d %s", query, res.Status, res.Body)
 		}
 		var p TransactionList
-		if err := json.Unmarshal(res.body, &p); err != nil {
+		if err := json.Unmarshal(res.Body, &p); err != nil {
 			t.Fatal(err)
 		}
 		return p
@@ -229,8 +229,8 @@ func TestList(t *testing.T) {
 	expectProblem(t, h.get(alice, carolTx.ID), 404, "not_found", "")
 	expectProblem(t, h.get(alice, bson.NewObjectID().Hex()), 404, "not_found", "")
 	expectProblem(t, h.get(alice, "not-an-id"), 404, "not_found", "")
-	if got := h.get(carol, carolTx.ID); got.status != 200 {
-		t.Fatalf("owner GET: %d", got.status)
+	if got := h.get(carol, carolTx.ID); got.Status != 200 {
+		t.Fatalf("owner GET: %d", got.Status)
 	}
 	// A cached terminal transaction is still not shown to a stranger.
 	expectProblem(t, h.get(alice, carolTx.ID), 404, "not_found", "")

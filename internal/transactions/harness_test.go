@@ -1,16 +1,8 @@
 package transactions
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,14 +12,8 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
-	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
 	"github.com/mint-wallet/mint/internal/platform/cache"
-	"github.com/mint-wallet/mint/internal/platform/httpx"
-	"github.com/mint-wallet/mint/internal/platform/jwtsign"
-	"github.com/mint-wallet/mint/internal/platform/jwtverify"
-	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
-	"github.com/mint-wallet/mint/internal/platform/openapi"
-	"github.com/mint-wallet/mint/internal/platform/testenv"
+	"github.com/mint-wallet/mint/internal/platform/servicetest"
 )
 
 // Queues the tests consume in their private vhost: the wallet's part, and a recorder of every event the
@@ -121,13 +107,13 @@ func (r *recorder) find(typ, txID string) (recorded, bool) {
 
 type harness struct {
 	t        testing.TB
-	srv      *httptest.Server
+	env      *servicetest.Env
+	client   *servicetest.Client
 	mod      *Module
 	bus      bus.Bus
 	cache    cache.Cache
 	reg      *prometheus.Registry
 	clock    *testClock
-	issuer   *jwtsign.Issuer
 	wallet   *fakeWallet
 	recorder *recorder
 	messages sync.Map // event id → bus.Message, as recorded, for re-publishing
@@ -142,75 +128,21 @@ type harnessOptions struct {
 // a fake wallet and an event recorder on the same broker.
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logger := slog.New(slog.DiscardHandler)
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	reg := prometheus.NewRegistry()
-
-	b, err := rabbitmq.New(ctx, rabbitmq.Config{URL: testenv.IsolatedRabbitURL(t), Logger: logger, RetryBase: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	top := contract.Topology()
-	top.Queues = append(top.Queues,
-		bus.Queue{Name: walletQueue, Exchange: contract.TransactionEvents, RoutingKey: contract.TransactionProcessing},
-		bus.Queue{Name: recorderQueue, Exchange: contract.TransactionEvents, RoutingKey: "#"})
-	if err := b.Declare(ctx, top); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := cache.NewRedis(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cache.NewResilient(rc, logger, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keysDir := t.TempDir()
-	keys, err := jwtsign.LoadOrCreate(filepath.Join(keysDir, "keys.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := jwtsign.NewIssuer(keys, jwtsign.Config{Lifetime: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := jwtverify.New(jwtverify.Config{Keys: jwtverify.LocalJWKS(keys.JWKS), Revocations: jwtverify.NoRevocations{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	env := servicetest.New(t, servicetest.Options{RetryBase: 20 * time.Millisecond, Queues: []bus.Queue{
+		{Name: walletQueue, Exchange: contract.TransactionEvents, RoutingKey: contract.TransactionProcessing},
+		{Name: recorderQueue, Exchange: contract.TransactionEvents, RoutingKey: "#"}}})
 	clock := &testClock{}
-	db := mongotest.Open(t)
-	mod, err := New(ctx, Config{StuckAfter: o.stuckAfter, SweepInterval: 50 * time.Millisecond},
-		Deps{DB: db.Database(mongotest.DBName(t, DatabaseName)), Bus: b, Cache: c, Logger: logger, Registerer: reg, Now: clock.now})
+	mod, err := New(env.Ctx, Config{StuckAfter: o.stuckAfter, SweepInterval: 50 * time.Millisecond},
+		Deps{DB: env.Database(t, DatabaseName), Bus: env.Bus, Cache: env.Cache, Logger: env.Logger, Registerer: env.Registry, Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mod.Register(httpx.NewRouter(mux, openapi.New("transactions", "test", ""), verifier.Authenticate, logger))
-	srv := httptest.NewServer(httpx.Edge(mux, httpx.EdgeConfig{Logger: logger}))
-
-	h := &harness{t: t, srv: srv, mod: mod, bus: b, cache: c, reg: reg, clock: clock, issuer: issuer,
+	h := &harness{t: t, env: env, mod: mod, bus: env.Bus, cache: env.Cache, reg: env.Registry, clock: clock,
+		client: env.Serve(t, servicetest.Service{Name: "transactions", Register: mod.Register}),
 		wallet: &fakeWallet{answers: map[string][]answer{}}, recorder: &recorder{}}
-	var wg sync.WaitGroup
-	done := make(chan error, 1)
-	go func() { done <- mod.Run(ctx) }()
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = b.Consume(ctx, walletQueue, h.playWallet) }()
-	go func() { defer wg.Done(); _ = b.Consume(ctx, recorderQueue, h.record) }()
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("transactions background work: %v", err)
-		}
-		wg.Wait()
-		_ = b.Close()
-		_ = c.Close()
-	})
+	env.Run("transactions background work", mod.Run)
+	env.Run("the fake wallet", func(ctx context.Context) error { return env.Bus.Consume(ctx, walletQueue, h.playWallet) })
+	env.Run("the event recorder", func(ctx context.Context) error { return env.Bus.Consume(ctx, recorderQueue, h.record) })
 	return h
 }
 
@@ -292,10 +224,7 @@ func (h *harness) newUser() user {
 	id := bson.NewObjectID().Hex()
 	h.publish(context.Background(), contract.AuthEvents, contract.UserSignup, contract.UserSignupData{
 		UserID: id, Email: id + "@example.com", FirstName: "Test", LastName: "User", CreatedAt: time.Now()})
-	tok, _, err := h.issuer.Issue(id, time.Now())
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	tok := h.env.Token(h.t, id)
 	h.eventually("user "+id+" known", func() bool {
 		ok, err := h.mod.svc.store.userExists(context.Background(), id)
 		return err == nil && ok
@@ -315,76 +244,28 @@ func (h *harness) eventually(what string, cond func() bool) {
 	}
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r response) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("response %d is not a JSON object: %v: %s", r.status, err, r.body)
-	}
-	return m
-}
+// response adds the transaction decoder to servicetest.Response.
+type response struct{ servicetest.Response }
 
 func (r response) tx(t testing.TB) Transaction {
 	t.Helper()
 	var tx Transaction
-	if err := json.Unmarshal(r.body, &tx); err != nil {
-		t.Fatalf("response %d is not a transaction: %v: %s", r.status, err, r.body)
-	}
+	r.Decode(t, &tx)
 	return tx
 }
 
-// do sends a request; body is JSON-encoded unless it is a string (sent as is), and headers are pairs.
+// do sends a request (servicetest.Client.Do) with u's token.
 func (h *harness) do(method, path string, body any, u user, headers ...string) response {
 	h.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, h.srv.URL+path, rd)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if u.token != "" {
-		req.Header.Set("Authorization", "Bearer "+u.token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := h.srv.Client().Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: raw}
+	return response{h.client.Do(h.t, method, path, body, u.token, headers...)}
 }
 
 // topup creates a top-up of amount (a JSON literal) and returns it.
 func (h *harness) topup(u user, amount string) Transaction {
 	h.t.Helper()
 	res := h.do("POST", "/api/v1/transactions/topup", `{"amount": `+amount+`}`, u)
-	if res.status != http.StatusCreated {
-		h.t.Fatalf("topup %s: %d %s", amount, res.status, res.body)
+	if res.Status != http.StatusCreated {
+		h.t.Fatalf("topup %s: %d %s", amount, res.Status, res.Body)
 	}
 	return res.tx(h.t)
 }
@@ -392,8 +273,8 @@ func (h *harness) topup(u user, amount string) Transaction {
 func (h *harness) transfer(from, to user, amount string) Transaction {
 	h.t.Helper()
 	res := h.do("POST", "/api/v1/transactions/transfer", `{"recipientId": "`+to.id+`", "amount": `+amount+`}`, from)
-	if res.status != http.StatusCreated {
-		h.t.Fatalf("transfer %s: %d %s", amount, res.status, res.body)
+	if res.Status != http.StatusCreated {
+		h.t.Fatalf("transfer %s: %d %s", amount, res.Status, res.Body)
 	}
 	return res.tx(h.t)
 }
@@ -409,8 +290,8 @@ func (h *harness) waitStatus(u user, id, status string) Transaction {
 	var last Transaction
 	h.eventually("transaction "+id+" "+status, func() bool {
 		res := h.get(u, id)
-		if res.status != http.StatusOK {
-			h.t.Fatalf("GET %s: %d %s", id, res.status, res.body)
+		if res.Status != http.StatusOK {
+			h.t.Fatalf("GET %s: %d %s", id, res.Status, res.Body)
 		}
 		last = res.tx(h.t)
 		return last.Status == status
@@ -464,13 +345,13 @@ func (h *harness) counter(name string, labels map[string]string) float64 {
 // expectProblem checks a problem+json response's status, code and (when given) field.
 func expectProblem(t *testing.T, res response, status int, code, field string) {
 	t.Helper()
-	if res.status != status {
-		t.Fatalf("status = %d, want %d: %s", res.status, status, res.body)
+	if res.Status != status {
+		t.Fatalf("status = %d, want %d: %s", res.Status, status, res.Body)
 	}
-	if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("Content-Type = %q, want application/problem+json", ct)
 	}
-	p := res.json(t)
+	p := res.JSON(t)
 	if p["code"] != code {
 		t.Fatalf("problem = %v, want code %q", p, code)
 	}

@@ -35,37 +35,37 @@ func TestIdempotency(t *testing.T) {
 
 	t.Run("replay", func(t *testing.T) {
 		first := post(u, topupPath, `{"amount": 10.5, "description": "a"}`, "replay-1")
-		if first.status != http.StatusCreated || first.header.Get(ReplayedHeader) != "" {
-			t.Fatalf("first: %d %v %s", first.status, first.header, first.body)
+		if first.Status != http.StatusCreated || first.Header.Get(ReplayedHeader) != "" {
+			t.Fatalf("first: %d %v %s", first.Status, first.Header, first.Body)
 		}
 		id := first.tx(t).ID
 		h.waitStatus(u, id, contract.StatusCompleted) // the replay is the original answer, not today's state
 		// The same request, written differently, is the same request.
 		again := post(u, topupPath, `{"description": "a", "amount": "10.50"}`, "replay-1")
-		if again.status != http.StatusCreated || again.header.Get(ReplayedHeader) != "true" || !bytes.Equal(again.body, first.body) {
-			t.Fatalf("replay: %d %v %s, want the original %s", again.status, again.header, again.body, first.body)
+		if again.Status != http.StatusCreated || again.Header.Get(ReplayedHeader) != "true" || !bytes.Equal(again.Body, first.Body) {
+			t.Fatalf("replay: %d %v %s, want the original %s", again.Status, again.Header, again.Body, first.Body)
 		}
 		if n := h.countTxs(u); n != 1 {
 			t.Fatalf("%d transactions, want 1", n)
 		}
 		// Another user's key space is separate.
 		other := post(bob, topupPath, `{"amount": 10.5, "description": "a"}`, "replay-1")
-		if other.status != http.StatusCreated || other.header.Get(ReplayedHeader) != "" || other.tx(t).ID == id {
-			t.Fatalf("same key, other user: %d %s", other.status, other.body)
+		if other.Status != http.StatusCreated || other.Header.Get(ReplayedHeader) != "" || other.tx(t).ID == id {
+			t.Fatalf("same key, other user: %d %s", other.Status, other.Body)
 		}
 	})
 
 	t.Run("other body", func(t *testing.T) {
-		if res := post(u, topupPath, `{"amount": 1}`, "reuse-1"); res.status != http.StatusCreated {
-			t.Fatalf("first: %d %s", res.status, res.body)
+		if res := post(u, topupPath, `{"amount": 1}`, "reuse-1"); res.Status != http.StatusCreated {
+			t.Fatalf("first: %d %s", res.Status, res.Body)
 		}
 		expectProblem(t, post(u, topupPath, `{"amount": 2}`, "reuse-1"), 422, "idempotency_key_reused", "")
 		expectProblem(t, post(u, "/api/v1/transactions/transfer", `{"amount": 1, "recipientId": "`+bob.id+`"}`, "reuse-1"),
 			422, "idempotency_key_reused", "")
 		// An invalid request stores nothing under its key.
 		expectProblem(t, post(u, topupPath, `{"amount": 0}`, "reuse-2"), 400, "validation_failed", "body.amount")
-		if res := post(u, topupPath, `{"amount": 3}`, "reuse-2"); res.status != http.StatusCreated {
-			t.Fatalf("after a rejected request: %d %s", res.status, res.body)
+		if res := post(u, topupPath, `{"amount": 3}`, "reuse-2"); res.Status != http.StatusCreated {
+			t.Fatalf("after a rejected request: %d %s", res.Status, res.Body)
 		}
 	})
 
@@ -85,16 +85,16 @@ func TestIdempotency(t *testing.T) {
 		wg.Wait()
 		var body []byte
 		for _, r := range results {
-			switch r.status {
+			switch r.Status {
 			case http.StatusCreated:
-				if body != nil && !bytes.Equal(body, r.body) {
-					t.Fatalf("two different 201 bodies: %s / %s", body, r.body)
+				if body != nil && !bytes.Equal(body, r.Body) {
+					t.Fatalf("two different 201 bodies: %s / %s", body, r.Body)
 				}
-				body = r.body
+				body = r.Body
 			case http.StatusConflict:
 				expectProblem(t, r, 409, "idempotency_in_progress", "")
 			default:
-				t.Fatalf("concurrent answer %d %s", r.status, r.body)
+				t.Fatalf("concurrent answer %d %s", r.Status, r.Body)
 			}
 		}
 		if body == nil {
@@ -145,12 +145,12 @@ func TestIdempotencyCrashRecovery(t *testing.T) {
 	for _, rec := range []keyDoc{rec1, rec2} {
 		key := rec.ID[len(u.id)+1:]
 		res := h.do("POST", topupPath, `{"amount": 7}`, u, IdempotencyHeader, key)
-		if res.status != http.StatusCreated || res.tx(t).ID != rec.TxID.Hex() {
-			t.Fatalf("retry of %s: %d %s, want 201 with transaction %s", key, res.status, res.body, rec.TxID.Hex())
+		if res.Status != http.StatusCreated || res.tx(t).ID != rec.TxID.Hex() {
+			t.Fatalf("retry of %s: %d %s, want 201 with transaction %s", key, res.Status, res.Body, rec.TxID.Hex())
 		}
 		replay := h.do("POST", topupPath, `{"amount": 7}`, u, IdempotencyHeader, key)
-		if replay.header.Get(ReplayedHeader) != "true" || !bytes.Equal(replay.body, res.body) {
-			t.Fatalf("replay of %s: %d %s", key, replay.status, replay.body)
+		if replay.Header.Get(ReplayedHeader) != "true" || !bytes.Equal(replay.Body, res.Body) {
+			t.Fatalf("replay of %s: %d %s", key, replay.Status, replay.Body)
 		}
 		h.waitStatus(u, rec.TxID.Hex(), contract.StatusCompleted)
 	}
@@ -184,7 +184,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 	close(release)
 	first := <-done
 	replay := h.do("POST", topupPath, `{"amount": 1}`, u, IdempotencyHeader, "slow")
-	if replay.status != 201 || replay.header.Get(ReplayedHeader) != "true" || !bytes.Equal(replay.body, first.Body) || replay.tx(t).ID != id.Hex() {
-		t.Fatalf("after the first finished: %d %s", replay.status, replay.body)
+	if replay.Status != 201 || replay.Header.Get(ReplayedHeader) != "true" || !bytes.Equal(replay.Body, first.Body) || replay.tx(t).ID != id.Hex() {
+		t.Fatalf("after the first finished: %d %s", replay.Status, replay.Body)
 	}
 }

@@ -3,12 +3,7 @@ package wallet_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,14 +15,8 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
-	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
 	"github.com/mint-wallet/mint/internal/platform/cache"
-	"github.com/mint-wallet/mint/internal/platform/httpx"
-	"github.com/mint-wallet/mint/internal/platform/jwtsign"
-	"github.com/mint-wallet/mint/internal/platform/jwtverify"
-	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
-	"github.com/mint-wallet/mint/internal/platform/openapi"
-	"github.com/mint-wallet/mint/internal/platform/testenv"
+	"github.com/mint-wallet/mint/internal/platform/servicetest"
 	"github.com/mint-wallet/mint/internal/wallet"
 )
 
@@ -36,13 +25,13 @@ const finalizedQueue = "test.wallet.finalized"
 
 type harness struct {
 	t      testing.TB
-	srv    *httptest.Server
+	env    *servicetest.Env
+	client *servicetest.Client
 	mod    *wallet.Module
 	bus    bus.Bus
 	db     *mongo.Database
 	reg    *prometheus.Registry
 	cache  cache.Cache
-	issuer *jwtsign.Issuer
 
 	mu    sync.Mutex
 	final []finalized // every wallet.transactionFinalized published, in order
@@ -63,81 +52,17 @@ type harnessOptions struct {
 // every wallet.transactionFinalized it publishes. Retries are fast so that redelivery is quick.
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	reg := prometheus.NewRegistry()
-
-	b, err := rabbitmq.New(ctx, rabbitmq.Config{URL: testenv.IsolatedRabbitURL(t), Logger: logger,
-		MaxAttempts: 8, RetryBase: 25 * time.Millisecond})
+	env := servicetest.New(t, servicetest.Options{MaxAttempts: 8, RetryBase: 25 * time.Millisecond, WrapCache: o.wrapCache,
+		Queues: []bus.Queue{{Name: finalizedQueue, Exchange: contract.WalletEvents, RoutingKey: contract.WalletTxFinalized}}})
+	db := env.Database(t, wallet.DatabaseName)
+	mod, err := wallet.New(env.Ctx, o.cfg, wallet.Deps{DB: db, Bus: env.Bus, Cache: env.Cache, Logger: env.Logger, Registerer: env.Registry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Declare(ctx, contract.Topology()); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Declare(ctx, bus.Topology{Exchanges: []string{contract.WalletEvents},
-		Queues: []bus.Queue{{Name: finalizedQueue, Exchange: contract.WalletEvents, RoutingKey: contract.WalletTxFinalized}}}); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := cache.NewRedis(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c cache.Cache
-	if c, err = cache.NewResilient(rc, logger, reg); err != nil {
-		t.Fatal(err)
-	}
-	if o.wrapCache != nil {
-		c = o.wrapCache(c)
-	}
-
-	keysDir, err := os.MkdirTemp("", "mint-wallet-keys")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := jwtsign.LoadOrCreate(keysDir + "/keys.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := jwtsign.NewIssuer(keys, jwtsign.Config{Lifetime: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := jwtverify.New(jwtverify.Config{Keys: jwtverify.LocalJWKS(keys.JWKS), Revocations: jwtverify.NoRevocations{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	db := mongotest.Open(t).Database(mongotest.DBName(t, wallet.DatabaseName))
-	mod, err := wallet.New(ctx, o.cfg, wallet.Deps{DB: db, Bus: b, Cache: c, Logger: logger, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mod.Register(httpx.NewRouter(mux, openapi.New("wallet", "test", ""), verifier.Authenticate, logger))
-	srv := httptest.NewServer(httpx.Edge(mux, httpx.EdgeConfig{Logger: logger}))
-
-	h := &harness{t: t, srv: srv, mod: mod, bus: b, db: db, reg: reg, cache: c, issuer: issuer}
-	done := make(chan error, 1)
-	go func() { done <- mod.Run(ctx) }()
-	watched := make(chan error, 1)
-	go func() { watched <- b.Consume(ctx, finalizedQueue, h.record) }()
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("wallet background work: %v", err)
-		}
-		if err := <-watched; !errors.Is(err, context.Canceled) {
-			t.Errorf("watching wallet.events: %v", err)
-		}
-		_ = b.Close()
-		_ = c.Close()
-		_ = os.RemoveAll(keysDir)
-	})
+	h := &harness{t: t, env: env, mod: mod, bus: env.Bus, db: db, reg: env.Registry, cache: env.Cache,
+		client: env.Serve(t, servicetest.Service{Name: "wallet", Register: mod.Register})}
+	env.Run("wallet background work", mod.Run)
+	env.Run("watching wallet.events", func(ctx context.Context) error { return env.Bus.Consume(ctx, finalizedQueue, h.record) })
 	return h
 }
 
@@ -209,11 +134,7 @@ type user struct {
 func (h *harness) newUser() user {
 	h.t.Helper()
 	id := bson.NewObjectID().Hex()
-	tok, _, err := h.issuer.Issue(id, time.Now())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return user{id: id, token: tok}
+	return user{id: id, token: h.env.Token(h.t, id)}
 }
 
 func (h *harness) signUp(u user) bus.Message {
@@ -228,7 +149,7 @@ func (h *harness) signedUp() user {
 	u := h.newUser()
 	h.signUp(u)
 	eventually(h.t, 10*time.Second, "wallet of "+u.id, func() bool {
-		return h.get("/api/v1/wallet/user", u.token).status == http.StatusOK
+		return h.get("/api/v1/wallet/user", u.token).Status == http.StatusOK
 	})
 	return u
 }
@@ -268,43 +189,23 @@ func (h *harness) failed(txID string, p contract.TransactionProcessingData, reas
 		FailureReason: reason, CreatedAt: time.Now(), UpdatedAt: time.Now()})
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = servicetest.Response
 
 func (h *harness) get(path, token string) response {
 	h.t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, h.srv.URL+path, nil)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := h.srv.Client().Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: raw}
+	return h.client.Do(h.t, http.MethodGet, path, nil, token)
 }
 
 // walletOf reads u's wallet over HTTP.
 func (h *harness) walletOf(u user) wallet.Wallet {
 	h.t.Helper()
 	res := h.get("/api/v1/wallet/user", u.token)
-	if res.status != http.StatusOK {
-		h.t.Fatalf("GET /wallet/user: %d %s", res.status, res.body)
+	if res.Status != http.StatusOK {
+		h.t.Fatalf("GET /wallet/user: %d %s", res.Status, res.Body)
 	}
 	var w wallet.Wallet
-	if err := json.Unmarshal(res.body, &w); err != nil {
-		h.t.Fatalf("wallet %s: %v", res.body, err)
+	if err := json.Unmarshal(res.Body, &w); err != nil {
+		h.t.Fatalf("wallet %s: %v", res.Body, err)
 	}
 	return w
 }
@@ -318,12 +219,12 @@ func (h *harness) balanceOf(u user) int64 {
 func (h *harness) historyOf(u user, query string) wallet.History {
 	h.t.Helper()
 	res := h.get("/api/v1/wallet/history"+query, u.token)
-	if res.status != http.StatusOK {
-		h.t.Fatalf("GET /wallet/history%s: %d %s", query, res.status, res.body)
+	if res.Status != http.StatusOK {
+		h.t.Fatalf("GET /wallet/history%s: %d %s", query, res.Status, res.Body)
 	}
 	var hist wallet.History
-	if err := json.Unmarshal(res.body, &hist); err != nil {
-		h.t.Fatalf("history %s: %v", res.body, err)
+	if err := json.Unmarshal(res.Body, &hist); err != nil {
+		h.t.Fatalf("history %s: %v", res.Body, err)
 	}
 	return hist
 }
@@ -365,8 +266,8 @@ func eventually(t testing.TB, wait time.Duration, what string, cond func() bool)
 // expectProblem checks a problem+json response's status and code.
 func expectProblem(t testing.TB, res response, status int, code string) {
 	t.Helper()
-	if res.status != status || res.header.Get("Content-Type") != "application/problem+json" ||
-		!strings.Contains(string(res.body), `"code":"`+code+`"`) {
-		t.Fatalf("response %d %s %s, want a %d %s problem", res.status, res.header.Get("Content-Type"), res.body, status, code)
+	if res.Status != status || res.Header.Get("Content-Type") != "application/problem+json" ||
+		!strings.Contains(string(res.Body), `"code":"`+code+`"`) {
+		t.Fatalf("response %d %s %s, want a %d %s problem", res.Status, res.Header.Get("Content-Type"), res.Body, status, code)
 	}
 }

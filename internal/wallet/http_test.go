@@ -46,7 +46,7 @@ func TestHistoryNewestFirstWithPaging(t *testing.T) {
 	if hist.Entries[1].TransactionID != txID || hist.Entries[1].Type != wallet.TypeTransferOut || hist.Entries[0].Type != wallet.TypeTopup {
 		t.Errorf("entries = %+v", hist.Entries)
 	}
-	raw := string(h.get("/api/v1/wallet/history", alice.token).body)
+	raw := string(h.get("/api/v1/wallet/history", alice.token).Body)
 	for _, want := range []string{`"amount":-0.50`, `"amount":0.01`, `"balanceAfter":12.01`} {
 		if !strings.Contains(raw, want) {
 			t.Errorf("history %s lacks %s", raw, want)

@@ -23,7 +23,7 @@ func TestWalletCreatedOnceOnSignup(t *testing.T) {
 	msg := h.signUp(u)
 	h.send(msg) // redelivered
 	h.signUp(u) // and published again under another event id
-	eventually(t, 10*time.Second, "the wallet", func() bool { return h.get("/api/v1/wallet/user", u.token).status == 200 })
+	eventually(t, 10*time.Second, "the wallet", func() bool { return h.get("/api/v1/wallet/user", u.token).Status == 200 })
 	w := h.walletOf(u)
 	if w.UserID != u.id || w.Balance != 0 || w.Version != 0 || w.Currency != "USD" || len(w.ID) != 24 || w.CreatedAt.IsZero() {
 		t.Fatalf("new wallet = %+v", w)
@@ -68,8 +68,8 @@ func TestTenDimesMakeOneUnit(t *testing.T) {
 		}
 	}
 	res := h.get("/api/v1/wallet/user", u.token)
-	if !strings.Contains(string(res.body), `"balance":1.00,`) {
-		t.Fatalf("wallet %s: want the balance printed exactly as 1.00", res.body)
+	if !strings.Contains(string(res.Body), `"balance":1.00,`) {
+		t.Fatalf("wallet %s: want the balance printed exactly as 1.00", res.Body)
 	}
 	if w := h.walletOf(u); w.Balance != 100 || w.Version != 10 {
 		t.Fatalf("wallet = %+v, want 1.00 at version 10", w)
