@@ -134,8 +134,11 @@ func TestServeBankInvariantWithCrashes(t *testing.T) {
 	close(jobs)
 	wg.Wait()
 
+	// Issue 3: after a crashed service restarts, every transaction is terminal within 30 s. Both
+	// restarts happened during the stream, so the bound is counted from its end.
 	want := nUsers + sent
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+	streamEnd := time.Now()
+	for deadline := streamEnd.Add(30 * time.Second); ; time.Sleep(250 * time.Millisecond) {
 		open := 0
 		for _, u := range users {
 			for _, status := range []string{"pending", "processing"} {
@@ -153,9 +156,10 @@ func TestServeBankInvariantWithCrashes(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d transactions are still pending or processing 5 min after the stream", open, want)
+			t.Fatalf("%d of %d transactions are still pending or processing 30 s after the stream", open, want)
 		}
 	}
+	settled := time.Since(streamEnd)
 	var total int64
 	for _, u := range users {
 		b := balance(t, s.url("wallet"), u)
@@ -172,6 +176,6 @@ func TestServeBankInvariantWithCrashes(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "drifts 0") {
 		t.Fatalf("mint wallet reconcile: %v\n%s", err, out)
 	}
-	t.Logf("%d transfers through separate processes with a wallet and a transactions crash: all terminal, Σ balances = Σ top-ups = %d cents; %s",
-		sent, funded, strings.TrimSpace(string(out)))
+	t.Logf("%d transfers through separate processes with a wallet and a transactions crash: all terminal %v after the stream, Σ balances = Σ top-ups = %d cents; %s",
+		sent, settled.Round(100*time.Millisecond), funded, strings.TrimSpace(string(out)))
 }
