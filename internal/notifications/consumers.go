@@ -1,0 +1,171 @@
+package notifications
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/bus"
+)
+
+type consumer struct {
+	queue   string
+	handler bus.Handler
+}
+
+// consumers returns the notifications queues. A handler only records which mails the event owes
+// (keyed by business keys, so redelivery adds nothing) and never talks to SMTP: an SMTP outage never
+// holds up, retries or dead-letters an event.
+func (m *Module) consumers() []consumer {
+	return []consumer{
+		{contract.Queue("notifications", contract.UserSignup), m.onUserSignup},
+		{contract.Queue("notifications", contract.TransactionCompleted), m.onTransactionCompleted},
+		{contract.Queue("notifications", contract.TransactionFailed), m.onTransactionFailed},
+	}
+}
+
+// decode parses msg as an event of type want into v; every failure is permanent (to the DLQ).
+func decode(msg bus.Message, want string, v any) (contract.Envelope, error) {
+	env, err := contract.Decode(msg, v)
+	if err != nil {
+		return env, err
+	}
+	if env.Type != want {
+		return env, bus.Permanent(fmt.Errorf("event %s has type %q, want %q", env.ID, env.Type, want))
+	}
+	return env, nil
+}
+
+func (m *Module) onUserSignup(ctx context.Context, msg bus.Message) error {
+	var d contract.UserSignupData
+	env, err := decode(msg, contract.UserSignup, &d)
+	if err != nil {
+		return err
+	}
+	if d.UserID == "" || d.FirstName == "" {
+		return bus.Permanent(fmt.Errorf("user.signup %s: missing userId or firstName", env.ID))
+	}
+	if a, err := mail.ParseAddress(d.Email); err != nil || a.Address != d.Email {
+		return bus.Permanent(fmt.Errorf("user.signup %s: email %q is not a plain address", env.ID, d.Email))
+	}
+	u := User{ID: d.UserID, Email: d.Email, FirstName: d.FirstName, LastName: d.LastName}
+	if err := m.store.addUser(ctx, u); err != nil {
+		return err
+	}
+	return m.owe(ctx, env.ID, TemplateWelcome, u.ID, u, mailData{FirstName: u.FirstName, LastName: u.LastName})
+}
+
+// validTransaction checks what the mails need of a transaction event.
+func validTransaction(tx contract.TransactionData) error {
+	switch {
+	case tx.ID == "" || tx.UserID == "":
+		return errors.New("missing id or userId")
+	case tx.Amount <= 0:
+		return fmt.Errorf("amount %d is not positive", tx.Amount)
+	case tx.Type == contract.TypeTransfer && tx.RecipientID == "":
+		return errors.New("transfer without recipientId")
+	case tx.Type != contract.TypeTopup && tx.Type != contract.TypeTransfer:
+		return fmt.Errorf("type %q", tx.Type)
+	}
+	return nil
+}
+
+func (m *Module) onTransactionCompleted(ctx context.Context, msg bus.Message) error {
+	var tx contract.TransactionData
+	env, err := decode(msg, contract.TransactionCompleted, &tx)
+	if err != nil {
+		return err
+	}
+	if err := validTransaction(tx); err != nil {
+		return bus.Permanent(fmt.Errorf("transaction.completed %s: %w", env.ID, err))
+	}
+	user, err := m.known(ctx, msg, tx.UserID)
+	if err != nil {
+		return err
+	}
+	d := m.txData(tx)
+	if tx.Type == contract.TypeTopup {
+		d.FirstName, d.LastName = user.FirstName, user.LastName
+		return m.owe(ctx, env.ID, TemplateTopupCompleted, tx.ID, user, d)
+	}
+	recipient, err := m.known(ctx, msg, tx.RecipientID)
+	if err != nil {
+		return err
+	}
+	sent, received := d, d
+	sent.FirstName, sent.LastName, sent.Counterparty = user.FirstName, user.LastName, recipient.FullName()
+	received.FirstName, received.LastName, received.Counterparty = recipient.FirstName, recipient.LastName, user.FullName()
+	if err := m.owe(ctx, env.ID, TemplateTransferSent, tx.ID, user, sent); err != nil {
+		return err
+	}
+	return m.owe(ctx, env.ID, TemplateTransferReceived, tx.ID, recipient, received)
+}
+
+func (m *Module) onTransactionFailed(ctx context.Context, msg bus.Message) error {
+	var tx contract.TransactionData
+	env, err := decode(msg, contract.TransactionFailed, &tx)
+	if err != nil {
+		return err
+	}
+	if err := validTransaction(tx); err != nil {
+		return bus.Permanent(fmt.Errorf("transaction.failed %s: %w", env.ID, err))
+	}
+	user, err := m.known(ctx, msg, tx.UserID)
+	if err != nil {
+		return err
+	}
+	d := m.txData(tx)
+	d.FirstName, d.LastName, d.Reason = user.FirstName, user.LastName, reasonInWords(tx.FailureReason)
+	if tx.Type == contract.TypeTransfer {
+		// Naming the recipient is a courtesy: the alert does not wait for a recipient it does not know.
+		if r, err := m.store.user(ctx, tx.RecipientID); err == nil {
+			d.Counterparty = r.FullName()
+		}
+	}
+	return m.owe(ctx, env.ID, TemplateTransactionFailed, tx.ID, user, d)
+}
+
+// known returns the user with id, or a retryable error while its user.signup has not arrived: the
+// bus brings the event back later, and dead-letters it if the user never shows up.
+func (m *Module) known(ctx context.Context, msg bus.Message, id string) (User, error) {
+	u, err := m.store.user(ctx, id)
+	if errors.Is(err, errUnknownUser) {
+		m.logger.InfoContext(ctx, "user not known yet; the event will come back", "user_id", id, "event_id", msg.ID,
+			"type", msg.Type, "attempt", msg.Attempt)
+	}
+	return u, err
+}
+
+func (m *Module) txData(tx contract.TransactionData) mailData {
+	currency := tx.Currency
+	if currency == "" {
+		currency = m.cfg.Currency
+	}
+	return mailData{Amount: formatAmount(tx.Amount, currency), Kind: kindOf(tx.Type), Description: tx.Description,
+		TransactionID: tx.ID}
+}
+
+// owe renders template for recipient and records the mail under its dedupe key
+// <template>:<subjectID>:<recipient id> (subjectID: the user for a welcome, the transaction
+// otherwise). Business keys rather than the event id: a transaction re-published under a new event
+// id still owes each of its mails once.
+func (m *Module) owe(ctx context.Context, eventID, template, subjectID string, recipient User, d mailData) error {
+	r, err := render(template, d)
+	if err != nil {
+		return bus.Permanent(fmt.Errorf("render %s for event %s: %w", template, eventID, err))
+	}
+	key := template + ":" + subjectID + ":" + recipient.ID
+	now := m.now()
+	isNew, err := m.store.owe(ctx, Mail{ID: key, EventID: eventID, Template: template, UserID: recipient.ID, From: m.cfg.From,
+		To: recipient.Email, ToName: recipient.FullName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+		MessageID: m.messageID(key), State: StatePending, NextAttemptAt: now, CreatedAt: now})
+	if err != nil {
+		return err
+	}
+	if isNew {
+		m.deliver.notify()
+	}
+	return nil
+}

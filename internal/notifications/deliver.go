@@ -1,0 +1,153 @@
+package notifications
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mint-wallet/mint/internal/notifications/mailer"
+)
+
+// Retry is the schedule of a mail's send attempts: Base after the first failure, doubling up to Max,
+// at most MaxAttempts attempts in all; then the mail is dead. The defaults (1 s doubling to 5 min, 25
+// attempts) keep a mail trying for about an hour and a half of SMTP outage.
+type Retry struct {
+	Base        time.Duration
+	Max         time.Duration
+	MaxAttempts int
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Base <= 0 {
+		r.Base = time.Second
+	}
+	if r.Max <= 0 {
+		r.Max = 5 * time.Minute
+	}
+	if r.Max < r.Base {
+		r.Max = r.Base
+	}
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = 25
+	}
+	return r
+}
+
+// delay is the wait after the attempts-th failed attempt (1-based).
+func (r Retry) delay(attempts int) time.Duration {
+	d := r.Base
+	for i := 1; i < attempts && d < r.Max; i++ {
+		d *= 2
+	}
+	return min(d, r.Max)
+}
+
+// deliverer sends the mails the store owes: every pending mail whose next attempt is due, a few at a
+// time, each attempt independent of the others, so one failing mail never holds back another.
+type deliverer struct {
+	store    *store
+	sender   mailer.Sender
+	metrics  *metrics
+	logger   *slog.Logger
+	now      func() time.Time
+	retry    Retry
+	poll     time.Duration
+	lease    time.Duration
+	parallel int
+	wake     chan struct{}
+}
+
+// notify makes the deliverer look for due mails now rather than at its next poll.
+func (d *deliverer) notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run delivers until ctx ends.
+func (d *deliverer) run(ctx context.Context) error {
+	t := time.NewTicker(d.poll)
+	defer t.Stop()
+	for {
+		for d.deliverDue(ctx) {
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		case <-d.wake:
+		}
+	}
+}
+
+const batchSize = 100
+
+// deliverDue makes one attempt at up to batchSize due mails and reports whether a full batch was due
+// (there may be more).
+func (d *deliverer) deliverDue(ctx context.Context) bool {
+	mails, err := d.store.due(ctx, d.now(), batchSize)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.logger.WarnContext(ctx, "cannot read the mails to send; retrying at the next poll", "err", err)
+		}
+		return false
+	}
+	sem := make(chan struct{}, d.parallel)
+	var wg sync.WaitGroup
+	for _, m := range mails {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			d.attempt(ctx, m)
+		}()
+	}
+	wg.Wait()
+	return len(mails) == batchSize && ctx.Err() == nil
+}
+
+// attempt sends m once and records the outcome. The window in which a mail can go out twice is the
+// time between the server's acceptance and markSent (one database write): a crash exactly there sends
+// it again when its lease ends, with the same Message-ID, so the receiving side can drop the copy.
+func (d *deliverer) attempt(ctx context.Context, m Mail) {
+	now := d.now()
+	claimed, err := d.store.claim(ctx, m.ID, now, now.Add(d.lease))
+	if err != nil || !claimed {
+		return // another sender has it, or the database is away: it stays pending either way
+	}
+	start := time.Now()
+	sendErr := d.sender.Send(ctx, mailer.Mail{ID: m.ID, MessageID: m.MessageID, Template: m.Template, From: m.From,
+		To: m.To, ToName: m.ToName, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: d.now()})
+	took := time.Since(start)
+	attempts := m.Attempts + 1
+	// A write after a successful send must not be lost to a stopping process: it is what prevents a resend.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if sendErr == nil {
+		d.metrics.attempt(m.Template, resultSent, took)
+		if err := d.store.markSent(wctx, m.ID, attempts, d.now()); err != nil {
+			d.logger.ErrorContext(ctx, "mail sent but not recorded as sent: it will be sent again when its lease ends",
+				"mail_id", m.ID, "err", err)
+		}
+		return
+	}
+	dead := attempts >= d.retry.MaxAttempts
+	next := d.now().Add(d.retry.delay(attempts))
+	if dead {
+		d.metrics.attempt(m.Template, resultDead, took)
+		d.logger.ErrorContext(ctx, "giving up on a mail; set its state back to pending to send it again", "mail_id", m.ID,
+			"template", m.Template, "attempts", attempts, "err", sendErr)
+	} else {
+		d.metrics.attempt(m.Template, resultRetry, took)
+		d.logger.WarnContext(ctx, "mail not sent; will retry", "mail_id", m.ID, "template", m.Template, "attempts", attempts,
+			"retry_at", next, "err", sendErr)
+	}
+	if err := d.store.markFailed(wctx, m.ID, attempts, next, dead, sendErr.Error()); err != nil {
+		d.logger.WarnContext(ctx, "cannot record a failed attempt; the mail is retried when its lease ends", "mail_id", m.ID, "err", err)
+	}
+}

@@ -1,0 +1,173 @@
+// Package notifications is Mint's notifications service: it learns users from user.signup and mails
+// them (welcome, top-up confirmation, money sent, money received, failed transaction) exactly once per
+// event and recipient, over SMTP or, in development, into a catcher shown at /dev/mail.
+//
+// "Stateless" in the seed means the service owns no business state another service depends on. It
+// still keeps two collections of its own: the users it learnt from user.signup (events about
+// transactions carry user ids, not addresses, and services never call each other) and the mails it
+// owes, which are both the deduplication record and the outbox the sender retries from.
+package notifications
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mint-wallet/mint/internal/notifications/mailer"
+	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
+)
+
+// DefaultFrom is the sender of every mail unless configured.
+const DefaultFrom = "Mint <no-reply@mint.local>"
+
+// Config is what an operator sets for the notifications service.
+type Config struct {
+	// From is the sender of every mail (default DefaultFrom).
+	From string
+	// SMTPURL is where mails are sent: smtp://[user:pass@]host[:port] (STARTTLS when offered) or
+	// smtps://… (implicit TLS); see mailer.SMTPConfig. "" catches mails instead (Module.Catcher):
+	// for `mint dev` only — `mint serve notifications` must insist on a URL.
+	SMTPURL string
+	// InsecureSkipVerify turns off TLS certificate verification (never in production).
+	InsecureSkipVerify bool
+	// SMTPTimeout bounds one SMTP conversation (default 10 s).
+	SMTPTimeout time.Duration
+	// Currency shown when an event carries none (default "USD").
+	Currency string
+	// Retry is the schedule of send attempts of one mail (see Retry).
+	Retry Retry
+	// PollInterval is how often the sender looks for mails whose retry is due (default 1 s); new mails
+	// are sent at once.
+	PollInterval time.Duration
+	// Parallel is how many mails are sent at the same time (default 4).
+	Parallel int
+	// CatcherSize is how many caught mails are kept when SMTPURL is "" (default 200).
+	CatcherSize int
+}
+
+// Deps are the adapters the notifications service runs on.
+type Deps struct {
+	DB         *mongo.Database
+	Bus        bus.Bus // consumes notifications.* queues; publishes nothing
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil disables the metrics
+	Now        func() time.Time      // time.Now when nil
+}
+
+// Module is the assembled notifications service.
+type Module struct {
+	cfg      Config
+	store    *store
+	bus      bus.Bus
+	deliver  *deliverer
+	catcher  *mailer.Catcher
+	logger   *slog.Logger
+	now      func() time.Time
+	msgIDDom string
+}
+
+// New assembles the service and creates its indexes. With cfg.SMTPURL empty, mails go to a catcher.
+func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
+	if d.DB == nil || d.Bus == nil {
+		return nil, errors.New("notifications: Deps.DB and Deps.Bus are required")
+	}
+	if cfg.From == "" {
+		cfg.From = DefaultFrom
+	}
+	from, err := mail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("notifications: From %q is not an address: %w", cfg.From, err)
+	}
+	if cfg.Currency == "" {
+		cfg.Currency = "USD"
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 4
+	}
+	if cfg.SMTPTimeout <= 0 {
+		cfg.SMTPTimeout = 10 * time.Second
+	}
+	cfg.Retry = cfg.Retry.withDefaults()
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	m := &Module{cfg: cfg, bus: d.Bus, logger: d.Logger, now: d.Now, msgIDDom: from.Address[strings.LastIndexByte(from.Address, '@')+1:]}
+	var sender mailer.Sender
+	if cfg.SMTPURL == "" {
+		m.catcher = mailer.NewCatcher(cfg.CatcherSize, d.Logger)
+		sender = m.catcher
+	} else {
+		smtp, err := mailer.NewSMTP(mailer.SMTPConfig{URL: cfg.SMTPURL, InsecureSkipVerify: cfg.InsecureSkipVerify, Timeout: cfg.SMTPTimeout})
+		if err != nil {
+			return nil, err
+		}
+		sender = smtp
+	}
+	met, err := newMetrics(d.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	if m.store, err = newStore(ctx, d.DB); err != nil {
+		return nil, err
+	}
+	m.deliver = &deliverer{store: m.store, sender: sender, metrics: met, logger: d.Logger, now: d.Now, retry: cfg.Retry,
+		poll: cfg.PollInterval, lease: 3*cfg.SMTPTimeout + 30*time.Second, parallel: cfg.Parallel, wake: make(chan struct{}, 1)}
+	return m, nil
+}
+
+// Catcher returns the mail catcher, or nil when mails are really sent.
+func (m *Module) Catcher() *mailer.Catcher { return m.catcher }
+
+// Register adds the service's routes to rt: GET /dev/mail and GET /dev/mail/{id} when mails are
+// caught (no SMTP URL), nothing otherwise.
+func (m *Module) Register(rt *httpx.Router) {
+	if m.catcher == nil {
+		return
+	}
+	const base = "/dev/mail"
+	rt.HandleRaw("GET "+base, m.catcher.ListHandler(base))
+	rt.HandleRaw("GET "+base+"/{id}", m.catcher.ViewHandler(base))
+}
+
+// Run consumes the notifications queues and sends the mails owed until ctx ends; it returns nil then.
+// The topology must have been declared (contract.Topology).
+func (m *Module) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return m.deliver.run(ctx) })
+	for _, c := range m.consumers() {
+		g.Go(func() error {
+			if err := m.bus.Consume(ctx, c.queue, c.handler); err != nil {
+				return fmt.Errorf("consume %s: %w", c.queue, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// messageID derives the Message-ID from the dedupe key: a mail sent twice (a crash between the
+// server's acceptance and the record) carries the same Message-ID both times.
+func (m *Module) messageID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16]) + "@" + m.msgIDDom
+}

@@ -1,0 +1,155 @@
+package notifications
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/mint-wallet/mint/internal/platform/mongox"
+)
+
+// DatabaseName is the notifications service's own database.
+const DatabaseName = "notifications_db"
+
+// Mail states. A mail is inserted pending; it becomes sent once the SMTP server accepted it, or dead
+// after Retry.MaxAttempts failed attempts (the mail's dead-letter: kept, logged, counted, and sent
+// again if an operator sets it back to pending).
+const (
+	StatePending = "pending"
+	StateSent    = "sent"
+	StateDead    = "dead"
+)
+
+// User is what the service knows of a user, learnt from user.signup: enough to address and greet.
+type User struct {
+	ID        string `bson:"_id"`
+	Email     string `bson:"email"`
+	FirstName string `bson:"firstName"`
+	LastName  string `bson:"lastName"`
+}
+
+// FullName is "First Last".
+func (u User) FullName() string { return u.FirstName + " " + u.LastName }
+
+// Mail is one mail the service owes, rendered, keyed by its dedupe key: the record that makes each
+// mail go out once and the outbox the sender works from.
+type Mail struct {
+	ID            string    `bson:"_id"` // dedupe key: <template>:<subject id>:<recipient user id>
+	EventID       string    `bson:"eventId"`
+	Template      string    `bson:"template"`
+	UserID        string    `bson:"userId"`
+	From          string    `bson:"from"`
+	To            string    `bson:"to"`
+	ToName        string    `bson:"toName"`
+	Subject       string    `bson:"subject"`
+	Text          string    `bson:"text"`
+	HTML          string    `bson:"html"`
+	MessageID     string    `bson:"messageId"`
+	State         string    `bson:"state"`
+	Attempts      int       `bson:"attempts"`
+	NextAttemptAt time.Time `bson:"nextAttemptAt"`
+	LastError     string    `bson:"lastError,omitempty"`
+	CreatedAt     time.Time `bson:"createdAt"`
+	SentAt        time.Time `bson:"sentAt"`
+}
+
+var errUnknownUser = errors.New("notifications: user not known yet (its user.signup has not been consumed)")
+
+type store struct {
+	users *mongo.Collection
+	mails *mongo.Collection
+}
+
+func newStore(ctx context.Context, db *mongo.Database) (*store, error) {
+	s := &store{users: db.Collection("users"), mails: db.Collection("mails")}
+	err := mongox.EnsureIndexes(ctx, s.mails, mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "nextAttemptAt", Value: 1}}})
+	return s, err
+}
+
+// addUser records u once; a redelivered user.signup changes nothing.
+func (s *store) addUser(ctx context.Context, u User) error {
+	if _, err := s.users.InsertOne(ctx, u); err != nil && !mongox.IsDuplicateKey(err) {
+		return fmt.Errorf("insert user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// user returns the user with id, or errUnknownUser.
+func (s *store) user(ctx context.Context, id string) (User, error) {
+	var u User
+	err := s.users.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return User{}, fmt.Errorf("%w: %s", errUnknownUser, id)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("find user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// owe records m unless a mail with its key exists; it reports whether m is new. The unique _id is the
+// deduplication: a redelivered event finds its mails already owed (or sent) and adds nothing.
+func (s *store) owe(ctx context.Context, m Mail) (bool, error) {
+	if _, err := s.mails.InsertOne(ctx, m); err != nil {
+		if mongox.IsDuplicateKey(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("insert mail %s: %w", m.ID, err)
+	}
+	return true, nil
+}
+
+// due returns up to limit pending mails whose next attempt is due, oldest first.
+func (s *store) due(ctx context.Context, now time.Time, limit int) ([]Mail, error) {
+	cur, err := s.mails.Find(ctx, bson.D{{Key: "state", Value: StatePending}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
+		options.Find().SetSort(bson.D{{Key: "nextAttemptAt", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("find due mails: %w", err)
+	}
+	var out []Mail
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read due mails: %w", err)
+	}
+	return out, nil
+}
+
+// claim takes a due mail for one attempt by pushing its next attempt past the lease, so that another
+// sender (another replica) does not send it meanwhile. If this sender dies mid-attempt, the mail is
+// due again when the lease ends.
+func (s *store) claim(ctx context.Context, id string, now, leaseEnd time.Time) (bool, error) {
+	res, err := s.mails.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StatePending}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "nextAttemptAt", Value: leaseEnd}}}})
+	if err != nil {
+		return false, fmt.Errorf("claim mail %s: %w", id, err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
+func (s *store) markSent(ctx context.Context, id string, attempts int, at time.Time) error {
+	_, err := s.mails.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StatePending}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: StateSent}, {Key: "sentAt", Value: at}, {Key: "attempts", Value: attempts}}},
+			{Key: "$unset", Value: bson.D{{Key: "lastError", Value: ""}}}})
+	if err != nil {
+		return fmt.Errorf("mark mail %s sent: %w", id, err)
+	}
+	return nil
+}
+
+// markFailed records a failed attempt: the mail is due again at next, or dead when dead is set.
+func (s *store) markFailed(ctx context.Context, id string, attempts int, next time.Time, dead bool, cause string) error {
+	set := bson.D{{Key: "attempts", Value: attempts}, {Key: "nextAttemptAt", Value: next}, {Key: "lastError", Value: cause}}
+	if dead {
+		set = append(set, bson.E{Key: "state", Value: StateDead})
+	}
+	_, err := s.mails.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StatePending}}, bson.D{{Key: "$set", Value: set}})
+	if err != nil {
+		return fmt.Errorf("record failed attempt of mail %s: %w", id, err)
+	}
+	return nil
+}
