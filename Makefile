@@ -16,8 +16,10 @@ run: build ## start the whole system (mint dev) and print its URLs
 
 # Tests named *BrokerRestart* stop and start the shared RabbitMQ, so they run last, one package at a
 # time, after everything else.
+# MINT_TEST_SMTP_OUTAGE: the notifications outage test keeps its SMTP server refusing for 30 s, as
+# issue 4 asks (3 s without it).
 test: ## every test: unit, integration (real RabbitMQ/Redis, embedded MongoDB-wire DB) and end-to-end
-	$(GO) test $(TESTFLAGS) -skip BrokerRestart ./...
+	MINT_TEST_SMTP_OUTAGE=30s $(GO) test $(TESTFLAGS) -skip BrokerRestart ./...
 	$(GO) test $(TESTFLAGS) -p 1 -run BrokerRestart ./...
 
 test-short: ## unit tests only

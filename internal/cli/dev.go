@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 
 	"github.com/mint-wallet/mint/internal/platform/config"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
@@ -53,14 +54,33 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	mailMod, err := newNotifications(ctx, rt, s)
+	if err != nil {
+		return err
+	}
 	doc := openapi.New("Mint API", Version, "Mint's HTTP API: every service, as served by `mint dev` and the gateway.")
 	// One process: every service verifies sessions with the auth service's own keys and revocations.
 	mux, router := rt.newMux("mint-dev", doc, authMod.Verifier().Authenticate)
-	return rt.run(ctx, s, router, mux, []module{authMod, walletMod, txMod}, func(a net.Addr) {
+	return rt.run(ctx, s, router, mux, []module{authMod, walletMod, txMod, mailMod}, func(a net.Addr) {
 		base := "http://" + displayAddr(a)
-		fmt.Fprintf(stdout, "mint dev is running\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n  data      %s\n",
-			base, base, base, base, base, s.DataDir)
+		fmt.Fprintf(stdout, "mint dev is running\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n",
+			base, base, base, base, base)
+		if mailMod.Catcher() != nil {
+			fmt.Fprintf(stdout, "  mail      %s/dev/mail (caught; set MINT_SMTP_URL to send)\n", base)
+		} else {
+			fmt.Fprintf(stdout, "  mail      sent to %s\n", redactURL(s.Notifications.SMTPURL))
+		}
+		fmt.Fprintf(stdout, "  data      %s\n", s.DataDir)
 	})
+}
+
+// redactURL hides a URL's password.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // displayAddr makes a wildcard listen address clickable.

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mint-wallet/mint/internal/auth"
+	"github.com/mint-wallet/mint/internal/notifications"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 	"github.com/mint-wallet/mint/internal/transactions"
@@ -34,6 +35,12 @@ func newTransactions(ctx context.Context, rt *runtime, s settings) (*transaction
 	return transactions.New(ctx, s.Transactions, transactions.Deps{
 		DB: rt.mongo.Database(transactions.DatabaseName), Bus: rt.bus, Cache: rt.cache,
 		Logger: rt.logger, Registerer: rt.registry,
+	})
+}
+
+func newNotifications(ctx context.Context, rt *runtime, s settings) (*notifications.Module, error) {
+	return notifications.New(ctx, s.Notifications, notifications.Deps{
+		DB: rt.mongo.Database(notifications.DatabaseName), Bus: rt.bus, Logger: rt.logger, Registerer: rt.registry,
 	})
 }
 

@@ -40,8 +40,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	s.Auth.SecureCookie = secure
-	if service == "notifications" {
-		return fmt.Errorf("the %s service is not available yet in this build", service)
+	if service == "notifications" && s.Notifications.SMTPURL == "" {
+		return fmt.Errorf("mint serve notifications needs an SMTP server: set MINT_SMTP_URL (smtp://host:port or smtps://…)")
 	}
 
 	rt, err := openRuntime(ctx, s, service, stderr)
@@ -67,6 +67,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		mod, authn = m, m.Verifier().Authenticate
+	case "notifications": // no routes that need a session
+		m, err := newNotifications(ctx, rt, s)
+		if err != nil {
+			return err
+		}
+		mod = m
 	default: // wallet, transactions: sessions are verified against the auth service's JWKS
 		v, verr := rt.remoteVerifier(s)
 		if verr != nil {

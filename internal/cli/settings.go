@@ -8,6 +8,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/auth"
 	"github.com/mint-wallet/mint/internal/auth/password"
+	"github.com/mint-wallet/mint/internal/notifications"
 	"github.com/mint-wallet/mint/internal/platform/config"
 	"github.com/mint-wallet/mint/internal/platform/money"
 	"github.com/mint-wallet/mint/internal/transactions"
@@ -16,19 +17,20 @@ import (
 
 // settings are what a user can set for `mint dev` and `mint serve`. README.md lists every one.
 type settings struct {
-	HTTPAddr     string
-	DataDir      string
-	MongoURI     string
-	AMQPURL      string
-	RedisURL     string
-	LogLevel     string
-	PprofAddr    string
-	CORSOrigins  []string
-	Currency     string
-	AuthJWKSURL  string // where services other than auth fetch the keys that verify sessions
-	Auth         auth.Config
-	Wallet       wallet.Config
-	Transactions transactions.Config
+	HTTPAddr      string
+	DataDir       string
+	MongoURI      string
+	AMQPURL       string
+	RedisURL      string
+	LogLevel      string
+	PprofAddr     string
+	CORSOrigins   []string
+	Currency      string
+	AuthJWKSURL   string // where services other than auth fetch the keys that verify sessions
+	Auth          auth.Config
+	Wallet        wallet.Config
+	Transactions  transactions.Config
+	Notifications notifications.Config
 	// WalletInitialBalance is the decimal text of Wallet.InitialBalance, parsed by resolve.
 	WalletInitialBalance string
 }
@@ -53,6 +55,11 @@ func (s *settings) bind(fs *config.Set, dev bool, defaultAddr string) {
 		"the auth service's JWKS, which services other than auth verify sessions with (serve only)")
 	fs.Duration(&s.Transactions.StuckAfter, "transactions-stuck-after", "MINT_TRANSACTIONS_STUCK_AFTER", 30*time.Second,
 		"age after which a transaction still pending or processing is driven again")
+	fs.String(&s.Notifications.SMTPURL, "smtp-url", "MINT_SMTP_URL", "",
+		"SMTP server for mails: smtp://[user:pass@]host[:port] (STARTTLS when offered) or smtps://…; empty in dev = mails are caught and shown at /dev/mail")
+	fs.String(&s.Notifications.From, "mail-from", "MINT_MAIL_FROM", notifications.DefaultFrom, "sender of every mail")
+	fs.Bool(&s.Notifications.InsecureSkipVerify, "smtp-insecure-skip-verify", "MINT_SMTP_INSECURE_SKIP_VERIFY", false,
+		"do not verify the SMTP server's TLS certificate (never in production)")
 	fs.String(&s.WalletInitialBalance, "wallet-initial-balance", "MINT_WALLET_INITIAL_BALANCE", "0", "balance of a new wallet, e.g. 10.00")
 
 	a := &s.Auth
@@ -74,6 +81,7 @@ func (s *settings) resolve() error {
 	s.Auth.Hash.Parallelism = 1
 	s.Wallet.Currency = s.Currency
 	s.Transactions.Currency = s.Currency
+	s.Notifications.Currency = s.Currency
 	if b := strings.TrimSpace(s.WalletInitialBalance); b != "" && b != "0" {
 		amount, err := money.ParseDecimal(b)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/notifications"
-	"github.com/mint-wallet/mint/internal/notifications/internal/smtptest"
+	"github.com/mint-wallet/mint/internal/platform/smtptest"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/servicetest"
 )

@@ -10,7 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mint-wallet/mint/internal/contract"
-	"github.com/mint-wallet/mint/internal/notifications/internal/smtptest"
+	"github.com/mint-wallet/mint/internal/platform/smtptest"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/mint-wallet/mint/internal/notifications/internal/smtptest"
+	"github.com/mint-wallet/mint/internal/platform/smtptest"
 	"github.com/mint-wallet/mint/internal/notifications/mailer"
 )
 
