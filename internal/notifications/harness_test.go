@@ -11,9 +11,9 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/notifications"
-	"github.com/mint-wallet/mint/internal/platform/smtptest"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/servicetest"
+	"github.com/mint-wallet/mint/internal/platform/smtptest"
 )
 
 type harness struct {

@@ -10,8 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mint-wallet/mint/internal/contract"
-	"github.com/mint-wallet/mint/internal/platform/smtptest"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/smtptest"
 )
 
 func checkMail(t *testing.T, m smtptest.Message, subject string, both ...string) {

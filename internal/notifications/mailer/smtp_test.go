@@ -8,8 +8,8 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/mint-wallet/mint/internal/platform/smtptest"
 	"github.com/mint-wallet/mint/internal/notifications/mailer"
+	"github.com/mint-wallet/mint/internal/platform/smtptest"
 )
 
 func TestParseURL(t *testing.T) {
