@@ -1,10 +1,9 @@
 package notifications
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
+	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -27,25 +26,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	sent := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "emails_sent_total",
 		Help: "Mail send attempts, by template and result (sent, retry, dead)."}, []string{"template", "result"})
-	if err := reg.Register(sent); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if !errors.As(err, &are) {
-			return nil, fmt.Errorf("register emails_sent_total: %w", err)
-		}
-		if sent, _ = are.ExistingCollector.(*prometheus.CounterVec); sent == nil {
-			return nil, fmt.Errorf("register emails_sent_total: %w", err)
-		}
+	sent, err := observe.Register(reg, sent)
+	if err != nil {
+		return nil, err
 	}
 	dur := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "email_send_duration_seconds",
 		Help: "Time to hand one mail to the SMTP server (or the catcher), successful or not.", Buckets: prometheus.DefBuckets})
-	if err := reg.Register(dur); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if !errors.As(err, &are) {
-			return nil, fmt.Errorf("register email_send_duration_seconds: %w", err)
-		}
-		if dur, _ = are.ExistingCollector.(prometheus.Histogram); dur == nil {
-			return nil, fmt.Errorf("register email_send_duration_seconds: %w", err)
-		}
+	dur, err = observe.Register(reg, dur)
+	if err != nil {
+		return nil, err
 	}
 	// Every series from the start, so dashboards and alerts see zeros rather than nothing.
 	for _, t := range Templates {

@@ -1,9 +1,7 @@
 package transactions
 
 import (
-	"errors"
-	"fmt"
-
+	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -16,14 +14,14 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	total, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	total, err := observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "transactions_total",
 		Help: "Transactions created (status pending) and finished (completed or failed), by type and status.",
 	}, []string{"type", "status"}))
 	if err != nil {
 		return nil, err
 	}
-	amount, err := register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	amount, err := observe.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "transaction_amount",
 		Help:    "Amounts of created transactions, in currency units.",
 		Buckets: []float64{1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 100_000, 1_000_000},
@@ -31,7 +29,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	duration, err := register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	duration, err := observe.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "transaction_processing_duration_seconds",
 		Help:    "Time from creation to the terminal state, by type and terminal status.",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
@@ -40,21 +38,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	return &metrics{total: total, amount: amount, duration: duration}, nil
-}
-
-// register registers c, or returns the collector already registered under its name (mint dev runs
-// every service against one registry, and a module may be built twice in tests).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, fmt.Errorf("register transaction metrics: %w", err)
-	}
-	return c, nil
 }
 
 func (m *metrics) created(d txDoc) {

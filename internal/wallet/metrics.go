@@ -1,9 +1,7 @@
 package wallet
 
 import (
-	"errors"
-	"fmt"
-
+	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -17,33 +15,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return nil, nil
 	}
-	legs, err := registerCounter(reg, "wallet_legs_applied_total",
-		"Ledger entries written, by leg (credit, debit, opening, credit.reversal, debit.reversal).", "leg")
+	legs, err := observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wallet_legs_applied_total",
+		Help: "Ledger entries written, by leg (credit, debit, opening, credit.reversal, debit.reversal)."}, []string{"leg"}))
 	if err != nil {
 		return nil, err
 	}
-	fin, err := registerCounter(reg, "wallet_finalizations_total",
-		"Transactions the wallet decided, by outcome (applied, rejected).", "outcome")
+	fin, err := observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wallet_finalizations_total",
+		Help: "Transactions the wallet decided, by outcome (applied, rejected)."}, []string{"outcome"}))
 	if err != nil {
 		return nil, err
 	}
 	return &metrics{legs: legs, finalizations: fin}, nil
-}
-
-// registerCounter registers a counter vector, or returns the one already registered under that name
-// (a second Module in one process, as in tests).
-func registerCounter(reg prometheus.Registerer, name, help, label string) (*prometheus.CounterVec, error) {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing, nil
-			}
-		}
-		return nil, fmt.Errorf("register %s: %w", name, err)
-	}
-	return c, nil
 }
 
 func (m *metrics) legApplied(leg string) {

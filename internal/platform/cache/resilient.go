@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -158,30 +159,20 @@ type resilientMetrics struct {
 func newResilientMetrics(reg prometheus.Registerer) (*resilientMetrics, error) {
 	var m resilientMetrics
 	var err error
-	if m.hits, err = registerCounter(reg, "cache_hits_total", "Cache reads that found a value.", "cache_key_prefix"); err != nil {
+	if m.hits, err = observe.Register(reg, counterVec("cache_hits_total", "Cache reads that found a value.", "cache_key_prefix")); err != nil {
 		return nil, err
 	}
-	if m.misses, err = registerCounter(reg, "cache_misses_total", "Cache reads that found nothing or failed.", "cache_key_prefix"); err != nil {
+	if m.misses, err = observe.Register(reg, counterVec("cache_misses_total", "Cache reads that found nothing or failed.", "cache_key_prefix")); err != nil {
 		return nil, err
 	}
-	if m.errors, err = registerCounter(reg, "cache_errors_total", "Cache operations that failed (including timeouts).", "operation"); err != nil {
+	if m.errors, err = observe.Register(reg, counterVec("cache_errors_total", "Cache operations that failed (including timeouts).", "operation")); err != nil {
 		return nil, err
 	}
 	return &m, nil
 }
 
-func registerCounter(reg prometheus.Registerer, name, help, label string) (*prometheus.CounterVec, error) {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing, nil
-			}
-		}
-		return nil, fmt.Errorf("register %s: %w", name, err)
-	}
-	return c, nil
+func counterVec(name, help, label string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
 }
 
 func (m *resilientMetrics) hit(key string) {

@@ -2,10 +2,10 @@ package mongox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
@@ -56,17 +56,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Help:    "Duration of MongoDB commands by operation and collection.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"operation", "collection"})
-	if err := reg.Register(h); err != nil {
-		// A second Client in the same process (tests, or a reopen) shares the first one's series.
-		var are prometheus.AlreadyRegisteredError
-		if !errors.As(err, &are) {
-			return nil, fmt.Errorf("register db metrics: %w", err)
-		}
-		existing, ok := are.ExistingCollector.(*prometheus.HistogramVec)
-		if !ok {
-			return nil, fmt.Errorf("register db metrics: %w", err)
-		}
-		h = existing
+	// A second Client in the same process (tests, or a reopen) shares the first one's series.
+	h, err := observe.Register(reg, h)
+	if err != nil {
+		return nil, fmt.Errorf("db metrics: %w", err)
 	}
 	return &metrics{duration: h, collections: make(map[string]struct{})}, nil
 }

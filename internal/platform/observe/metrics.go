@@ -1,6 +1,8 @@
 package observe
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,4 +50,19 @@ func NewHTTPMetrics(reg prometheus.Registerer) *HTTPMetrics {
 	}
 	reg.MustRegister(m.Requests, m.Duration, m.ActiveConnections)
 	return m
+}
+
+// Register registers c on reg, or returns the collector of the same type already registered under its
+// name: `mint dev` runs every service on one registry, and tests build modules more than once.
+func Register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, fmt.Errorf("register metric: %w", err)
+	}
+	return c, nil
 }

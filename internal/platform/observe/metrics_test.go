@@ -122,3 +122,25 @@ func TestNewHTTPMetrics(t *testing.T) {
 	}()
 	observe.NewHTTPMetrics(reg)
 }
+
+func TestRegisterReusesTheRegisteredCollector(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	newVec := func() *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "things_total", Help: "Things."}, []string{"kind"})
+	}
+	first, err := observe.Register(reg, newVec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := observe.Register(reg, newVec())
+	if err != nil {
+		t.Fatalf("second registration: %v", err)
+	}
+	if first != second {
+		t.Fatal("the second registration did not return the collector already registered")
+	}
+	// Same name, other type: an error, not a silent second series.
+	if _, err := observe.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{Name: "things_total", Help: "Things."})); err == nil {
+		t.Fatal("registering a gauge under a counter's name succeeded")
+	}
+}

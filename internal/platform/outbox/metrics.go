@@ -1,9 +1,7 @@
 package outbox
 
 import (
-	"errors"
-	"fmt"
-
+	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -16,21 +14,21 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer, collection string) (*metrics, error) {
-	published, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	published, err := observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "outbox_published_events_total",
 		Help: "Outbox events published and confirmed by the broker.",
 	}, []string{"collection"}))
 	if err != nil {
 		return nil, err
 	}
-	failed, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	failed, err := observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "outbox_publish_errors_total",
 		Help: "Outbox events whose publish failed (retried later) or that could not be encoded.",
 	}, []string{"collection"}))
 	if err != nil {
 		return nil, err
 	}
-	pending, err := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	pending, err := observe.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "outbox_pending_events",
 		Help: "Events waiting in documents' outboxes at the last sweep (capped by the sweep limit).",
 	}, []string{"collection"}))
@@ -42,19 +40,6 @@ func newMetrics(reg prometheus.Registerer, collection string) (*metrics, error) 
 		errorsC:    failed.WithLabelValues(collection),
 		pendingG:   pending.WithLabelValues(collection),
 	}, nil
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, fmt.Errorf("register outbox metrics: %w", err)
-	}
-	return c, nil
 }
 
 func (m *metrics) published() {
