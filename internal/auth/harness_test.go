@@ -82,27 +82,8 @@ func (h *harness) signup(first, last string) account {
 	return account{id: m["id"].(string), email: email, token: m["token"].(string)}
 }
 
-// expectProblem checks a problem+json response's status, code and (when given) first field.
-func expectProblem(t *testing.T, res response, status int, code, field string) {
+// expectProblem checks a problem response (servicetest.Response.ExpectProblem).
+func expectProblem(t testing.TB, res response, status int, code, field string) {
 	t.Helper()
-	if res.Status != status {
-		t.Fatalf("status = %d, want %d: %s", res.Status, status, res.Body)
-	}
-	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("Content-Type = %q, want application/problem+json", ct)
-	}
-	p := res.JSON(t)
-	if p["code"] != code || int(p["status"].(float64)) != status || p["type"] == "" || p["title"] == "" {
-		t.Fatalf("problem = %v, want code %q status %d with type and title", p, code, status)
-	}
-	if field == "" {
-		return
-	}
-	errs, _ := p["errors"].([]any)
-	for _, e := range errs {
-		if e.(map[string]any)["field"] == field {
-			return
-		}
-	}
-	t.Fatalf("problem errors %v do not name field %q", errs, field)
+	res.ExpectProblem(t, status, code, field)
 }

@@ -42,15 +42,10 @@ func newHarness(t testing.TB) *harness {
 
 func (h *harness) publish(exchange, key string, data any) bus.Message {
 	h.t.Helper()
-	ev, err := contract.NewEvent(context.Background(), exchange, key, time.Now(), data)
+	msg, err := h.env.Publish(context.Background(), exchange, key, data)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	msg, err := ev.Message()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.send(msg)
 	return msg
 }
 

@@ -184,17 +184,9 @@ func (h *harness) record(_ context.Context, msg bus.Message) error {
 // publish sends an event as its publisher would.
 func (h *harness) publish(ctx context.Context, exchange, key string, data any) {
 	h.t.Helper()
-	ev, err := contract.NewEvent(ctx, exchange, key, time.Now(), data)
-	if err != nil {
+	if _, err := h.env.Publish(ctx, exchange, key, data); err != nil {
 		h.t.Error(err)
-		return
 	}
-	msg, err := ev.Message()
-	if err != nil {
-		h.t.Error(err)
-		return
-	}
-	h.publishRaw(ctx, msg)
 }
 
 func (h *harness) publishRaw(ctx context.Context, msg bus.Message) {
@@ -342,31 +334,6 @@ func (h *harness) counter(name string, labels map[string]string) float64 {
 	return 0
 }
 
-// expectProblem checks a problem+json response's status, code and (when given) field.
-func expectProblem(t *testing.T, res response, status int, code, field string) {
-	t.Helper()
-	if res.Status != status {
-		t.Fatalf("status = %d, want %d: %s", res.Status, status, res.Body)
-	}
-	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("Content-Type = %q, want application/problem+json", ct)
-	}
-	p := res.JSON(t)
-	if p["code"] != code {
-		t.Fatalf("problem = %v, want code %q", p, code)
-	}
-	if field == "" {
-		return
-	}
-	errs, _ := p["errors"].([]any)
-	for _, e := range errs {
-		if e.(map[string]any)["field"] == field {
-			return
-		}
-	}
-	t.Fatalf("problem errors %v do not name field %q", errs, field)
-}
-
 // expectPublished waits until the service has published want distinct events of type typ for txID (the
 // relay publishes just after the write the tests observe), then checks no more follow.
 func (h *harness) expectPublished(typ, txID string, want int) {
@@ -376,4 +343,10 @@ func (h *harness) expectPublished(typ, txID string, want int) {
 	if got := h.recorder.count(typ, txID); got != want {
 		h.t.Errorf("%s of %s published %d times, want %d", typ, txID, got, want)
 	}
+}
+
+// expectProblem checks a problem response (servicetest.Response.ExpectProblem).
+func expectProblem(t testing.TB, res response, status int, code, field string) {
+	t.Helper()
+	res.ExpectProblem(t, status, code, field)
 }

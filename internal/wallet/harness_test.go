@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,15 +105,10 @@ func (h *harness) waitFinalized(txID string) contract.WalletFinalizedData {
 // simulate a redelivery.
 func (h *harness) publish(exchange, routingKey string, data any) bus.Message {
 	h.t.Helper()
-	ev, err := contract.NewEvent(context.Background(), exchange, routingKey, time.Now(), data)
+	msg, err := h.env.Publish(context.Background(), exchange, routingKey, data)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	msg, err := ev.Message()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.send(msg)
 	return msg
 }
 
@@ -263,11 +257,8 @@ func eventually(t testing.TB, wait time.Duration, what string, cond func() bool)
 	}
 }
 
-// expectProblem checks a problem+json response's status and code.
+// expectProblem checks a problem response (servicetest.Response.ExpectProblem).
 func expectProblem(t testing.TB, res response, status int, code string) {
 	t.Helper()
-	if res.Status != status || res.Header.Get("Content-Type") != "application/problem+json" ||
-		!strings.Contains(string(res.Body), `"code":"`+code+`"`) {
-		t.Fatalf("response %d %s %s, want a %d %s problem", res.Status, res.Header.Get("Content-Type"), res.Body, status, code)
-	}
+	res.ExpectProblem(t, status, code, "")
 }

@@ -82,3 +82,29 @@ func (r Response) Decode(t testing.TB, v any) {
 		t.Fatalf("response %d is not a %T: %v: %s", r.Status, v, err, r.Body)
 	}
 }
+
+// ExpectProblem checks that r is an RFC 9457 problem with status and code (and its own status, type
+// and title), and, when field is not empty, that its errors name field (e.g. "body.amount").
+func (r Response) ExpectProblem(t testing.TB, status int, code, field string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d: %s", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type = %q, want application/problem+json", ct)
+	}
+	p := r.JSON(t)
+	if p["code"] != code || int(p["status"].(float64)) != status || p["type"] == "" || p["title"] == "" {
+		t.Fatalf("problem = %v, want code %q status %d with type and title", p, code, status)
+	}
+	if field == "" {
+		return
+	}
+	errs, _ := p["errors"].([]any)
+	for _, e := range errs {
+		if e.(map[string]any)["field"] == field {
+			return
+		}
+	}
+	t.Fatalf("problem errors %v do not name field %q", errs, field)
+}

@@ -7,6 +7,7 @@ package servicetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -204,4 +205,22 @@ func (e *Env) keys(t testing.TB) {
 	if e.keysErr != nil {
 		t.Fatalf("servicetest keys: %v", e.keysErr)
 	}
+}
+
+// Publish sends data as the contract event key on exchange, as the service that owns it would, and
+// returns the message. It returns its error rather than failing the test, so that consumers running
+// in their own goroutines can call it.
+func (e *Env) Publish(ctx context.Context, exchange, key string, data any) (bus.Message, error) {
+	ev, err := contract.NewEvent(ctx, exchange, key, time.Now(), data)
+	if err != nil {
+		return bus.Message{}, err
+	}
+	msg, err := ev.Message()
+	if err != nil {
+		return bus.Message{}, err
+	}
+	if err := e.Bus.Publish(ctx, msg); err != nil {
+		return msg, fmt.Errorf("publish %s: %w", key, err)
+	}
+	return msg, nil
 }
