@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -37,6 +38,11 @@ type Client struct {
 	// singleConn records that the pool was limited to one connection (always when ferret).
 	singleConn bool
 	logger     *slog.Logger
+
+	// With singleConn, each database gets its own one-connection client (see Database).
+	opts  *options.ClientOptions
+	mu    sync.Mutex
+	perDB map[string]*mongo.Client
 }
 
 // Open connects to cfg.URI, or starts an embedded FerretDB and connects to it. The returned client
@@ -71,7 +77,7 @@ func openEmbedded(ctx context.Context, dataDir string, m *metrics, logger *slog.
 		srv.stop()
 		return nil, err
 	}
-	c := &Client{mongo: mc, embedded: srv, ferret: true, singleConn: true, logger: logger}
+	c := &Client{mongo: mc, embedded: srv, ferret: true, singleConn: true, logger: logger, opts: clientOptions(srv.uri, m, true)}
 	logger.Info("mongodb: embedded FerretDB started", "dataDir", srv.dir)
 	return c, nil
 }
@@ -97,10 +103,10 @@ func openURI(ctx context.Context, uri string, m *metrics, logger *slog.Logger) (
 		}
 		logger.Warn("mongodb: server is FerretDB; using a single connection (not for production load)")
 	}
-	return &Client{mongo: mc, ferret: ferret, singleConn: ferret, logger: logger}, nil
+	return &Client{mongo: mc, ferret: ferret, singleConn: ferret, logger: logger, opts: clientOptions(uri, m, ferret)}, nil
 }
 
-func connect(ctx context.Context, uri string, m *metrics, singleConn bool) (*mongo.Client, error) {
+func clientOptions(uri string, m *metrics, singleConn bool) *options.ClientOptions {
 	opts := options.Client().ApplyURI(uri)
 	if singleConn {
 		opts.SetMaxPoolSize(1)
@@ -108,7 +114,11 @@ func connect(ctx context.Context, uri string, m *metrics, singleConn bool) (*mon
 	if m != nil {
 		opts.SetMonitor(m.monitor())
 	}
-	mc, err := mongo.Connect(opts)
+	return opts
+}
+
+func connect(ctx context.Context, uri string, m *metrics, singleConn bool) (*mongo.Client, error) {
+	mc, err := mongo.Connect(clientOptions(uri, m, singleConn))
 	if err != nil {
 		return nil, fmt.Errorf("mongodb connect: %w", err)
 	}
@@ -137,7 +147,33 @@ func (c *Client) IsFerretDB() bool { return c.ferret }
 func (c *Client) Mongo() *mongo.Client { return c.mongo }
 
 // Database returns the named database.
-func (c *Client) Database(name string) *mongo.Database { return c.mongo.Database(name) }
+//
+// On FerretDB every database has a one-connection client of its own. Its updates are atomic only when
+// no two commands on the same documents run at once (ARCHITECTURE §4): a single connection per
+// database serializes every command on that database, as long as each database is written by one
+// process, which is so because every service owns its database. Different services' databases are
+// served in parallel, each by its own SQLite file.
+func (c *Client) Database(name string) *mongo.Database {
+	if !c.singleConn {
+		return c.mongo.Database(name)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if mc, ok := c.perDB[name]; ok {
+		return mc.Database(name)
+	}
+	// Connect only validates the options, which the first connection has already proven.
+	mc, err := mongo.Connect(c.opts)
+	if err != nil {
+		c.logger.Warn("mongodb: database shares the first connection", "database", name, "err", err)
+		return c.mongo.Database(name)
+	}
+	if c.perDB == nil {
+		c.perDB = map[string]*mongo.Client{}
+	}
+	c.perDB[name] = mc
+	return mc.Database(name)
+}
 
 // Ping checks that the server answers (readiness).
 func (c *Client) Ping(ctx context.Context) error {
@@ -149,6 +185,14 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // Close disconnects and, in embedded mode, stops the server once its connection is gone.
 func (c *Client) Close(ctx context.Context) error {
+	c.mu.Lock()
+	for _, mc := range c.perDB {
+		if err := mc.Disconnect(ctx); err != nil {
+			c.logger.Warn("mongodb: disconnect", "err", err)
+		}
+	}
+	c.perDB = nil
+	c.mu.Unlock()
 	err := c.mongo.Disconnect(ctx)
 	if c.embedded != nil {
 		c.embedded.stop()

@@ -164,15 +164,22 @@ func TestURIToFerretDBUsesOneConnection(t *testing.T) {
 		t.Fatalf("IsFerretDB = %v, singleConn = %v; want both true", c.IsFerretDB(), c.singleConn)
 	}
 
-	coll := c.Database("mongox").Collection("counters")
-	if _, err := coll.InsertOne(ctx, thing{ID: "c"}); err != nil {
-		t.Fatal(err)
+	// Two databases, each with its own single connection, written at once: neither loses an update.
+	colls := []*mongo.Collection{c.Database("mongox").Collection("counters"), c.Database("mongox2").Collection("counters")}
+	if c.Database("mongox").Client() != colls[0].Database().Client() || colls[0].Database().Client() == colls[1].Database().Client() {
+		t.Fatal("want one client per database, the same one each time")
+	}
+	for _, coll := range colls {
+		if _, err := coll.InsertOne(ctx, thing{ID: "c"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	const workers, each = 6, 30
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for range each {
+			for i := range 2 * each {
+				coll := colls[i%2]
 				if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "c"}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}); err != nil {
 					t.Error(err)
 					return
@@ -181,12 +188,14 @@ func TestURIToFerretDBUsesOneConnection(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	var got thing
-	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "c"}}).Decode(&got); err != nil {
-		t.Fatal(err)
-	}
-	if got.N != workers*each {
-		t.Errorf("n = %d, want %d (lost updates: pool not limited to one connection)", got.N, workers*each)
+	for _, coll := range colls {
+		var got thing
+		if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "c"}}).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got.N != workers*each {
+			t.Errorf("%s: n = %d, want %d (lost updates: more than one connection on a database)", coll.Database().Name(), got.N, workers*each)
+		}
 	}
 }
 
