@@ -1,9 +1,12 @@
 package wallet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -43,10 +46,12 @@ func (d walletDoc) view() Wallet {
 }
 
 // entryDoc is one immutable balance change. (walletId, seq) is unique: two writers cannot both take
-// the next seq. (walletId, transactionId, leg) is unique: a leg is applied once. UserID is the wallet's
-// owner, copied so that history and reversals need no second lookup.
+// the next seq. (walletId, transactionId, leg) is unique: a leg is applied once. The _id is entryID,
+// so that finding a leg is a lookup by _id, one index read on MongoDB and on the embedded FerretDB
+// alike (which uses no other index for reads). UserID is the wallet's owner, copied so that history
+// and reversals need no second lookup.
 type entryDoc struct {
-	ID            bson.ObjectID `bson:"_id"`
+	ID            string        `bson:"_id"`
 	WalletID      bson.ObjectID `bson:"walletId"`
 	UserID        string        `bson:"userId"`
 	Seq           int64         `bson:"seq"`
@@ -63,14 +68,46 @@ func (e entryDoc) view() Entry {
 		BalanceAfter: money.FromCents(e.BalanceAfter), At: e.At.UTC()}
 }
 
+// entryID is the _id of the entry of a transaction's leg. A transaction has at most one leg of each
+// name (the debit is the sender's, the credit the recipient's), so the pair is unique.
+func entryID(txID, legName string) string { return txID + "/" + legName }
+
 // ledger runs the queries on wallets and entries. It is the only writer of both.
 type ledger struct {
 	wallets *mongo.Collection
 	entries *mongo.Collection
+	ids     walletIDs
 }
 
 func newLedger(db *mongo.Database) *ledger {
 	return &ledger{wallets: db.Collection("wallets"), entries: db.Collection("entries")}
+}
+
+// maxRememberedWallets bounds walletIDs; past it the map starts afresh.
+const maxRememberedWallets = 1 << 16
+
+// walletIDs remembers whose wallet has which _id. A wallet is never deleted or given to another user,
+// so a remembered id is never stale; and reading a wallet by _id is one index read on every server,
+// where a query by userId reads every wallet on the embedded FerretDB.
+type walletIDs struct {
+	mu sync.Mutex
+	m  map[string]bson.ObjectID
+}
+
+func (w *walletIDs) get(userID string) (bson.ObjectID, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	id, ok := w.m[userID]
+	return id, ok
+}
+
+func (w *walletIDs) remember(userID string, id bson.ObjectID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil || len(w.m) >= maxRememberedWallets {
+		w.m = map[string]bson.ObjectID{}
+	}
+	w.m[userID] = id
 }
 
 func (l *ledger) ensureIndexes(ctx context.Context) error {
@@ -98,6 +135,7 @@ func (l *ledger) createWallet(ctx context.Context, userID, currency string, now 
 	d := walletDoc{ID: bson.NewObjectIDFromTimestamp(now), UserID: userID, Currency: currency, CreatedAt: now, UpdatedAt: now}
 	_, err := l.wallets.InsertOne(ctx, d)
 	if err == nil {
+		l.ids.remember(userID, d.ID)
 		return d, true, nil
 	}
 	if !mongox.IsDuplicateKey(err) {
@@ -110,14 +148,19 @@ func (l *ledger) createWallet(ctx context.Context, userID, currency string, now 
 // walletOf returns userID's wallet as stored (possibly lagging behind its entries), or
 // errWalletNotFound.
 func (l *ledger) walletOf(ctx context.Context, userID string) (walletDoc, error) {
+	filter := bson.D{{Key: "userId", Value: userID}}
+	if id, ok := l.ids.get(userID); ok {
+		filter = bson.D{{Key: "_id", Value: id}}
+	}
 	var d walletDoc
-	err := l.wallets.FindOne(ctx, bson.D{{Key: "userId", Value: userID}}).Decode(&d)
+	err := l.wallets.FindOne(ctx, filter).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return d, errWalletNotFound
 	}
 	if err != nil {
 		return d, fmt.Errorf("find wallet: %w", err)
 	}
+	l.ids.remember(userID, d.ID)
 	return d, nil
 }
 
@@ -148,7 +191,7 @@ func (l *ledger) apply(ctx context.Context, lg leg, now time.Time) (entryDoc, bo
 	for range maxApplyAttempts {
 		// The leg first: a redelivered debit must be found applied, not judged again against a balance
 		// it has already lowered.
-		if e, found, err := l.entryOfLeg(ctx, w.ID, lg.TransactionID, lg.Name); err != nil || found {
+		if e, found, err := l.entryOfLeg(ctx, lg.TransactionID, lg.Name); err != nil || found {
 			if found && e.Seq > w.Version {
 				_, _, err = l.rollForward(ctx, w) // it was written, but a crash kept it from the projection
 			}
@@ -167,7 +210,7 @@ func (l *ledger) apply(ctx context.Context, lg leg, now time.Time) (entryDoc, bo
 			}
 			return entryDoc{}, false, ruleErr
 		}
-		e := entryDoc{ID: bson.NewObjectIDFromTimestamp(now), WalletID: w.ID, UserID: w.UserID, Seq: w.Version + 1,
+		e := entryDoc{ID: entryID(lg.TransactionID, lg.Name), WalletID: w.ID, UserID: w.UserID, Seq: w.Version + 1,
 			TransactionID: lg.TransactionID, Leg: lg.Name, Type: lg.Type, Amount: lg.Amount.Cents(), BalanceAfter: next.Cents(), At: now}
 		_, err := l.entries.InsertOne(ctx, e)
 		if err == nil {
@@ -185,9 +228,10 @@ func (l *ledger) apply(ctx context.Context, lg leg, now time.Time) (entryDoc, bo
 		lg.Name, lg.TransactionID, w.ID.Hex(), maxApplyAttempts)
 }
 
-func (l *ledger) entryOfLeg(ctx context.Context, walletID bson.ObjectID, txID, legName string) (entryDoc, bool, error) {
+// entryOfLeg returns the entry of txID's leg legName, if it was written.
+func (l *ledger) entryOfLeg(ctx context.Context, txID, legName string) (entryDoc, bool, error) {
 	var e entryDoc
-	err := l.entries.FindOne(ctx, bson.D{{Key: "walletId", Value: walletID}, {Key: "transactionId", Value: txID}, {Key: "leg", Value: legName}}).Decode(&e)
+	err := l.entries.FindOne(ctx, bson.D{{Key: "_id", Value: entryID(txID, legName)}}).Decode(&e)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return e, false, nil
 	}
@@ -254,16 +298,24 @@ func (l *ledger) headSeq(ctx context.Context, walletID bson.ObjectID) (int64, er
 	return e.Seq, nil
 }
 
-// entriesOfTransaction returns every entry of txID, in every wallet.
+// transferLegs are the legs a transaction can have entries for, reversals included.
+var transferLegs = []string{legDebit, legCredit, legDebit + reversalSuffix, legCredit + reversalSuffix}
+
+// entriesOfTransaction returns every entry of txID, in every wallet, in the order they were written:
+// one lookup by _id per leg it can have, cheaper than a query by transactionId on the embedded
+// database (which would read every entry).
 func (l *ledger) entriesOfTransaction(ctx context.Context, txID string) ([]entryDoc, error) {
-	cur, err := l.entries.Find(ctx, bson.D{{Key: "transactionId", Value: txID}}, options.Find().SetSort(bson.D{{Key: "at", Value: 1}, {Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("find entries of %s: %w", txID, err)
-	}
 	var out []entryDoc
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read entries of %s: %w", txID, err)
+	for _, name := range transferLegs {
+		e, found, err := l.entryOfLeg(ctx, txID, name)
+		if err != nil {
+			return nil, fmt.Errorf("entries of %s: %w", txID, err)
+		}
+		if found {
+			out = append(out, e)
+		}
 	}
+	slices.SortFunc(out, func(a, b entryDoc) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Seq, b.Seq)) })
 	return out, nil
 }
 

@@ -37,7 +37,7 @@ func TestReconcileFindsTampering(t *testing.T) {
 	if err := h.db.Collection("wallets").FindOne(ctx, bson.D{{Key: "userId", Value: empty.id}}).Decode(&w); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.db.Collection("entries").InsertOne(ctx, bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "walletId", Value: w.ID},
+	if _, err := h.db.Collection("entries").InsertOne(ctx, bson.D{{Key: "_id", Value: "forged/credit"}, {Key: "walletId", Value: w.ID},
 		{Key: "userId", Value: empty.id}, {Key: "seq", Value: int64(2)}, {Key: "transactionId", Value: "forged"}, {Key: "leg", Value: "credit"},
 		{Key: "type", Value: "topup"}, {Key: "amount", Value: int64(5_00)}, {Key: "balanceAfter", Value: int64(9_00)}}); err != nil {
 		t.Fatal(err)

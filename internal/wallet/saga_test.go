@@ -180,7 +180,10 @@ func TestSagaSurvivesRedeliveryAndDisorder(t *testing.T) {
 	// Failed before processing: the late processing never applies it.
 	late := contract.TransactionProcessingData{TransactionID: bson.NewObjectID().Hex(), Type: contract.TypeTransfer, UserID: alice.id, RecipientID: bob.id, Amount: 1_00}
 	h.failed(late.TransactionID, late, "timeout")
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, 5*time.Second, "the tombstone of the late transfer", func() bool {
+		n, err := h.db.Collection("finalizations").CountDocuments(context.Background(), bson.D{{Key: "_id", Value: late.TransactionID}})
+		return err == nil && n == 1
+	})
 	h.processing(late)
 
 	// A top-up failed after it was applied: reversed (the money never counts as topped up).
