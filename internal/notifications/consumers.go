@@ -158,14 +158,15 @@ func (m *Module) owe(ctx context.Context, eventID, template, subjectID string, r
 	}
 	key := template + ":" + subjectID + ":" + recipient.ID
 	now := m.now()
-	isNew, err := m.store.owe(ctx, Mail{ID: key, EventID: eventID, Template: template, UserID: recipient.ID, From: m.cfg.From,
+	mail := Mail{ID: key, EventID: eventID, Template: template, UserID: recipient.ID, From: m.cfg.From,
 		To: recipient.Email, ToName: recipient.FullName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-		MessageID: m.messageID(key), State: StatePending, NextAttemptAt: now, CreatedAt: now})
+		MessageID: m.messageID(key), State: StatePending, NextAttemptAt: now, CreatedAt: now}
+	isNew, err := m.store.owe(ctx, mail)
 	if err != nil {
 		return err
 	}
 	if isNew {
-		m.deliver.notify()
+		m.deliver.notify(mail)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mint-wallet/mint/internal/notifications/mailer"
+	"github.com/mint-wallet/mint/internal/platform/backoff"
 )
 
 // Retry is the schedule of a mail's send attempts: Base after the first failure, doubling up to Max,
@@ -36,11 +37,7 @@ func (r Retry) withDefaults() Retry {
 
 // delay is the wait after the attempts-th failed attempt (1-based).
 func (r Retry) delay(attempts int) time.Duration {
-	d := r.Base
-	for i := 1; i < attempts && d < r.Max; i++ {
-		d *= 2
-	}
-	return min(d, r.Max)
+	return backoff.Doubling(r.Base, r.Max, attempts)
 }
 
 // deliverer sends the mails the store owes: every pending mail whose next attempt is due, a few at a
@@ -55,29 +52,74 @@ type deliverer struct {
 	poll     time.Duration
 	lease    time.Duration
 	parallel int
-	wake     chan struct{}
+	fresh    chan Mail // mails just recorded, attempted without looking for them
+
+	mu       sync.Mutex
+	expected map[string]time.Time // mail id → when this deliverer knows it will be due: a retry, a mail not handed over
 }
 
-// notify makes the deliverer look for due mails now rather than at its next poll.
-func (d *deliverer) notify() {
+// notify hands a just-recorded mail to the deliverer, so that it is sent now without a query for due
+// mails (on the embedded database that query reads every mail ever sent). When the deliverer is busy
+// the mail is left for that query, at the next poll.
+func (d *deliverer) notify(m Mail) {
 	select {
-	case d.wake <- struct{}{}:
+	case d.fresh <- m:
 	default:
+		d.expectDue(m.ID, d.now())
 	}
 }
 
-// run delivers until ctx ends.
+// anyMail stands for mails this deliverer could not read: look for due mails at the next poll.
+const anyMail = ""
+
+// expectDue says mail id will be due at.
+func (d *deliverer) expectDue(id string, at time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.expected == nil {
+		d.expected = map[string]time.Time{}
+	}
+	d.expected[id] = at
+}
+
+// mustLook reports whether a mail is expected to be due at now; those mails are forgotten, since the
+// query that follows attempts them (and a failed attempt expects them again).
+func (d *deliverer) mustLook(now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	due := false
+	for id, at := range d.expected {
+		if !at.After(now) {
+			delete(d.expected, id)
+			due = true
+		}
+	}
+	return due
+}
+
+// run delivers until ctx ends: fresh mails as they come; at a poll, the due mails when one is expected
+// (a retry, a mail not handed over); and every lease period regardless, which finds what nothing here
+// knows about: mails a crashed process left claimed or unsent, another replica's.
 func (d *deliverer) run(ctx context.Context) error {
 	t := time.NewTicker(d.poll)
 	defer t.Stop()
+	var lastRescan time.Time // zero: look at once, for what the last run of the process left
 	for {
-		for d.deliverDue(ctx) {
+		if now := d.now(); d.mustLook(now) || now.Sub(lastRescan) >= d.lease {
+			lastRescan = now
+			for d.deliverDue(ctx) {
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
-		case <-d.wake:
+		case m := <-d.fresh:
+			batch := []Mail{m}
+			for len(batch) < batchSize && len(d.fresh) > 0 {
+				batch = append(batch, <-d.fresh)
+			}
+			d.attemptAll(ctx, batch)
 		}
 	}
 }
@@ -92,8 +134,15 @@ func (d *deliverer) deliverDue(ctx context.Context) bool {
 		if ctx.Err() == nil {
 			d.logger.WarnContext(ctx, "cannot read the mails to send; retrying at the next poll", "err", err)
 		}
+		d.expectDue(anyMail, d.now())
 		return false
 	}
+	d.attemptAll(ctx, mails)
+	return len(mails) == batchSize && ctx.Err() == nil
+}
+
+// attemptAll makes one attempt at each of mails, at most parallel at a time.
+func (d *deliverer) attemptAll(ctx context.Context, mails []Mail) {
 	sem := make(chan struct{}, d.parallel)
 	var wg sync.WaitGroup
 	for _, m := range mails {
@@ -108,7 +157,6 @@ func (d *deliverer) deliverDue(ctx context.Context) bool {
 		}()
 	}
 	wg.Wait()
-	return len(mails) == batchSize && ctx.Err() == nil
 }
 
 // attempt sends m once and records the outcome. The window in which a mail can go out twice is the
@@ -117,8 +165,12 @@ func (d *deliverer) deliverDue(ctx context.Context) bool {
 func (d *deliverer) attempt(ctx context.Context, m Mail) {
 	now := d.now()
 	claimed, err := d.store.claim(ctx, m.ID, now, now.Add(d.lease))
-	if err != nil || !claimed {
-		return // another sender has it, or the database is away: it stays pending either way
+	if err != nil {
+		d.expectDue(m.ID, now) // the database is away: the mail stays pending, tried again at a poll
+		return
+	}
+	if !claimed {
+		return // another sender has it
 	}
 	start := time.Now()
 	sendErr := d.sender.Send(ctx, mailer.Mail{ID: m.ID, MessageID: m.MessageID, Template: m.Template, From: m.From,
@@ -146,6 +198,9 @@ func (d *deliverer) attempt(ctx context.Context, m Mail) {
 		d.metrics.attempt(m.Template, resultRetry, took)
 		d.logger.WarnContext(ctx, "mail not sent; will retry", "mail_id", m.ID, "template", m.Template, "attempts", attempts,
 			"retry_at", next, "err", sendErr)
+	}
+	if !dead {
+		d.expectDue(m.ID, next)
 	}
 	if err := d.store.markFailed(wctx, m.ID, attempts, next, dead, sendErr.Error()); err != nil {
 		d.logger.WarnContext(ctx, "cannot record a failed attempt; the mail is retried when its lease ends", "mail_id", m.ID, "err", err)

@@ -156,8 +156,11 @@ func (h *harness) playWallet(ctx context.Context, msg bus.Message) error {
 		return nil // lost
 	}
 	for range max(a.times, 1) {
-		h.publish(ctx, contract.WalletEvents, contract.WalletTxFinalized, contract.WalletFinalizedData{
+		_, err := h.env.Publish(ctx, contract.WalletEvents, contract.WalletTxFinalized, contract.WalletFinalizedData{
 			TransactionID: p.TransactionID, Outcome: a.outcome, Reason: a.reason})
+		if err != nil {
+			return err // the consumer stopping at the end of the test, or a broker error: redelivered either way
+		}
 	}
 	return nil
 }

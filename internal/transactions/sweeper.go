@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mint-wallet/mint/internal/platform/backoff"
 )
 
 // sweepBatch bounds the transactions re-driven per sweep; the rest come with the next sweeps.
@@ -17,14 +19,7 @@ const maxRedriveBackoff = 10 * time.Minute
 // stuckAfter, doubling per re-drive. A transaction that is merely queued behind a backlog (not lost)
 // is then re-published a few times, not every sweep, which would only grow the backlog.
 func redriveBackoff(stuckAfter time.Duration, n int) time.Duration {
-	d := stuckAfter
-	for range min(n, 16) {
-		if d >= maxRedriveBackoff {
-			break
-		}
-		d *= 2
-	}
-	return min(d, maxRedriveBackoff)
+	return backoff.Doubling(stuckAfter, maxRedriveBackoff, min(n, 16)+1)
 }
 
 // sweep re-drives every transaction that has sat in pending or processing longer than StuckAfter with

@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/backoff"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 )
 
@@ -199,11 +200,7 @@ func resetTimer(t *time.Timer, d time.Duration) {
 
 // backoff doubles per consecutive failure, capped, with jitter so that replicas do not retry in step.
 func (r *Relay) backoff(failures int) time.Duration {
-	d := r.opts.MinBackoff
-	for i := 1; i < failures && d < r.opts.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, r.opts.MaxBackoff)
+	d := backoff.Doubling(r.opts.MinBackoff, r.opts.MaxBackoff, failures)
 	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
 }
 

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/mint-wallet/mint/internal/platform/backoff"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 )
 
@@ -74,11 +75,7 @@ func (p Policy) Decide(attempt int, err error) Outcome {
 
 // Delay is the back-off after the given failed attempt: RetryBase·2^(attempt-1), capped at RetryMax.
 func (p Policy) Delay(attempt int) time.Duration {
-	d := p.RetryBase
-	for i := 1; i < attempt && d < p.RetryMax; i++ {
-		d *= 2
-	}
-	return min(d, p.RetryMax)
+	return backoff.Doubling(p.RetryBase, p.RetryMax, attempt)
 }
 
 // Invoke runs h, turning a panic into an error so that one bad message cannot crash the process; the
