@@ -30,17 +30,19 @@ func main() {
 	clients := flag.Int("c", 32, "concurrent clients")
 	duration := flag.Duration("duration", 10*time.Second, "how long to measure (after warm-up)")
 	warmup := flag.Duration("warmup", 2*time.Second, "load before measuring")
+	poll := flag.Duration("poll", 25*time.Millisecond, "transfer: how often a client reads its transaction until it completed "+
+		"(the settle time is measured to within this; every read is a request the service must also serve)")
 	flag.Parse()
 	if *txBase == "" {
 		*txBase = *base
 	}
-	if err := run(*base, *txBase, *scenario, *clients, *warmup, *duration); err != nil {
+	if err := run(*base, *txBase, *scenario, *clients, *warmup, *duration, *poll); err != nil {
 		fmt.Fprintln(os.Stderr, "mint-load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, txBase, scenario string, clients int, warmup, duration time.Duration) error {
+func run(base, txBase, scenario string, clients int, warmup, duration, poll time.Duration) error {
 	for _, u := range []string{base, txBase} {
 		if err := loopbackOnly(u); err != nil {
 			return err
@@ -66,7 +68,7 @@ func run(base, txBase, scenario string, clients int, warmup, duration time.Durat
 			return timed(hc, http.MethodPost, base+"/api/v1/auth/login", body, "")
 		}
 	case "transfer":
-		if op, err = transfers(hc, base, txBase, clients); err != nil {
+		if op, err = transfers(hc, base, txBase, clients, poll); err != nil {
 			return err
 		}
 	default:
@@ -171,7 +173,7 @@ func timed(hc *http.Client, method, url string, body []byte, token string) (time
 
 // transfers prepares the transfer scenario: one funded sender per client, each sending 0.01 to the
 // next client's account. An operation is one transfer from POST until it reads completed.
-func transfers(hc *http.Client, base, txBase string, clients int) (func(int) (time.Duration, error), error) {
+func transfers(hc *http.Client, base, txBase string, clients int, poll time.Duration) (func(int) (time.Duration, error), error) {
 	users := make([]account, clients)
 	for i := range users {
 		u, err := signup(hc, base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i), "load-test-password")
@@ -210,7 +212,7 @@ func transfers(hc *http.Client, base, txBase string, clients int) (func(int) (ti
 			if tx.Status == "failed" || time.Now().After(deadline) {
 				return 0, fmt.Errorf("transfer %s ended %q", tx.ID, tx.Status)
 			}
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(poll)
 			if err := send(hc, http.MethodGet, txBase+"/api/v1/transactions/"+tx.ID, nil, from.token, http.StatusOK, &tx); err != nil {
 				return 0, err
 			}

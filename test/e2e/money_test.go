@@ -2,13 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -125,19 +121,6 @@ func TestDevMoneyPath(t *testing.T) {
 	must(t, call(t, "POST", p.base+"/api/v1/transactions/transfer", map[string]any{"recipientId": "5f0000000000000000000000", "amount": 1}, ada.token), 404, "unknown recipient")
 }
 
-// bankScale is the size of TestDevBankInvariant: MINT_E2E_BANK="wallets,transfers,clients". The
-// default, 500 transfers, settles in about 70 s on the 2-core CI machine; issue 3's full figure,
-// MINT_E2E_BANK=50,2000,32, is bound by the embedded database's full scans (docs/BENCHMARKS.md).
-func bankScale(t *testing.T) (wallets, transfers, clients int) {
-	wallets, transfers, clients = 50, 500, 32
-	if v := os.Getenv("MINT_E2E_BANK"); v != "" {
-		if _, err := fmt.Sscanf(v, "%d,%d,%d", &wallets, &transfers, &clients); err != nil {
-			t.Fatalf("MINT_E2E_BANK=%q: want wallets,transfers,clients", v)
-		}
-	}
-	return
-}
-
 // TestDevBankInvariant: many wallets, random transfers at high concurrency through mint dev. Afterwards
 // every transaction is terminal, Σ balances = Σ top-ups, no balance is negative, and
 // `mint wallet reconcile` finds every wallet equal to the sum of its entries.
@@ -148,122 +131,11 @@ func TestDevBankInvariant(t *testing.T) {
 	nWallets, nTransfers, nClients := bankScale(t)
 	data := tempDir(t)
 	p := startDev(t, data)
-	users := make([]user, nWallets)
-	var funded int64
-	for i := range users {
-		users[i] = newUser(t, p.base, fmt.Sprintf("bank%d", i))
-		amount := int64(1000 + i*37) // cents
-		funded += amount
-		must(t, call(t, "POST", p.base+"/api/v1/transactions/topup", map[string]any{"amount": float64(amount) / 100}, users[i].token), 201, "fund")
-	}
+	b := openBank(t, p.base, p.base, p.base, nWallets, "bank")
 
-	topups := nWallets
-	var (
-		mu  sync.Mutex
-		ids []string
-		wg  sync.WaitGroup
-	)
-	jobs := make(chan int)
-	start := time.Now()
-	for range nClients {
-		wg.Go(func() {
-			for j := range jobs {
-				r := rand.New(rand.NewPCG(uint64(j), 7))
-				from, to := users[r.IntN(nWallets)], users[r.IntN(nWallets)]
-				if from.id == to.id {
-					continue
-				}
-				amount := fmt.Sprintf("%d.%02d", r.IntN(15), r.IntN(100))
-				if amount == "0.00" {
-					amount = "0.01"
-				}
-				res := call(t, "POST", p.base+"/api/v1/transactions/transfer", map[string]any{"recipientId": to.id, "amount": amount}, from.token)
-				if res.status != 201 {
-					t.Errorf("transfer: %d %s", res.status, res.body)
-					continue
-				}
-				mu.Lock()
-				ids = append(ids, res.field(t, "id"))
-				mu.Unlock()
-			}
-		})
-	}
-	for j := range nTransfers {
-		jobs <- j
-	}
-	close(jobs)
-	wg.Wait()
-	accepted := time.Since(start)
-
-	// Wait on the service's own count of terminal transitions rather than polling every transaction:
-	// on the embedded database each read is a scan that would compete with the saga.
-	want := topups + len(ids)
-	var completed, failed int
-	for deadline := time.Now().Add(15 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
-		completed, failed = terminalCounts(t, p.base)
-		if completed+failed >= want {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 15 min only %d of %d transactions are terminal", completed+failed, want)
-		}
-	}
-	settled := time.Since(start)
-	t.Logf("%d transfers accepted in %v (%.0f/s) at %d clients; all %d transactions terminal after %v (%.1f/s); %d completed, %d failed",
-		len(ids), accepted.Round(time.Millisecond), float64(len(ids))/accepted.Seconds(), nClients, want,
-		settled.Round(time.Millisecond), float64(want)/settled.Seconds(), completed, failed)
-	// And as every user sees it: nothing of theirs is still pending or processing.
-	for _, u := range users {
-		for _, status := range []string{"pending", "processing"} {
-			res := must(t, call(t, "GET", p.base+"/api/v1/transactions?limit=1&status="+status, nil, u.token), 200, "list")
-			var page struct {
-				Total int `json:"total"`
-			}
-			if err := json.Unmarshal(res.body, &page); err != nil || page.Total != 0 {
-				t.Fatalf("user %s still has %s transactions (%v): %s", u.id, status, err, res.body)
-			}
-		}
-	}
-
-	var total int64
-	for _, u := range users {
-		b := balance(t, p.base, u)
-		if b < 0 {
-			t.Errorf("wallet of %s is negative: %d", u.id, b)
-		}
-		total += b
-	}
-	if total != funded {
-		t.Fatalf("Σ balances = %d cents, Σ top-ups = %d: money was created or lost", total, funded)
-	}
+	b.run(nTransfers, nClients)
 	if err := p.stop(os.Interrupt); err != nil {
 		t.Fatalf("stop mint dev: %v", err)
 	}
-	out, err := exec.Command(mintBin, "wallet", "reconcile", "--data-dir", data).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "drifts 0") {
-		t.Fatalf("mint wallet reconcile: %v\n%s", err, out)
-	}
-}
-
-// terminalCounts reads transactions_total from /metrics: how many transactions reached completed and
-// failed.
-func terminalCounts(t *testing.T, base string) (completed, failed int) {
-	t.Helper()
-	for _, line := range strings.Split(string(must(t, call(t, "GET", base+"/metrics", nil, ""), 200, "metrics").body), "\n") {
-		if !strings.HasPrefix(line, "transactions_total{") {
-			continue
-		}
-		fields := strings.Fields(line)
-		n, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		switch {
-		case strings.Contains(line, `status="completed"`):
-			completed += int(n)
-		case strings.Contains(line, `status="failed"`):
-			failed += int(n)
-		}
-	}
-	return completed, failed
+	reconcile(t, data)
 }
