@@ -39,12 +39,12 @@ type runtime struct {
 
 // openRuntime connects to (or embeds) the database, broker and cache named in s, and declares the
 // whole event topology so no event is unroutable because its consumer has not started yet.
-func openRuntime(ctx context.Context, s settings, service string, stderr io.Writer) (rt *runtime, err error) {
+func openRuntime(ctx context.Context, s settings, service string, stderr io.Writer) (_ *runtime, err error) {
 	level, err := observe.ParseLevel(s.LogLevel)
 	if err != nil {
 		return nil, err
 	}
-	rt = &runtime{logger: observe.NewLogger(stderr, service, level), registry: observe.NewRegistry()}
+	rt := &runtime{logger: observe.NewLogger(stderr, service, level), registry: observe.NewRegistry()}
 	defer func() {
 		if err != nil {
 			rt.close()

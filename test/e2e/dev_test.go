@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -131,6 +132,33 @@ func TestKeyRotation(t *testing.T) {
 	}
 	must(t, call(t, "GET", p.base+"/api/v1/auth/user", nil, old), 200, "token from before the rotation")
 	must(t, call(t, "GET", p.base+"/api/v1/auth/user", nil, fresh), 200, "token from after the rotation")
+}
+
+// TestDevDataDirTakesOneProcess: a second mint dev, or mint wallet reconcile, on a data dir in use is
+// refused with a clear error (two processes on one embedded database would break its atomic updates);
+// once the first has stopped, the dir is free again.
+func TestDevDataDirTakesOneProcess(t *testing.T) {
+	data := tempDir(t)
+	p := startDev(t, data)
+	refused := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(mintBin, args...)
+		cmd.Env = append(cmd.Environ(), devEnv...)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "in use by another process") ||
+			strings.Contains(string(out), "panic") {
+			t.Errorf("mint %v on a data dir in use: %v\n%s", args, err, out)
+		}
+	}
+	refused("dev", "--http-addr", freeAddr(t), "--data-dir", data)
+	refused("wallet", "reconcile", "--data-dir", data)
+	if err := p.stop(syscall.SIGTERM); err != nil {
+		t.Fatalf("mint dev stopped with %v", err)
+	}
+	if out, err := exec.Command(mintBin, "wallet", "reconcile", "--data-dir", data).CombinedOutput(); err != nil {
+		t.Fatalf("reconcile after mint dev stopped: %v\n%s", err, out)
+	}
 }
 
 // TestLoginTiming: with the production argon2id parameters, a login with an unknown email takes as long

@@ -21,6 +21,7 @@ var newMu sync.Mutex
 // embedded is an in-process FerretDB listening on a loopback port.
 type embedded struct {
 	dir    string
+	lock   *dirLock
 	uri    string
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -42,6 +43,10 @@ func startEmbedded(dataDir string) (*embedded, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("mongodb data dir: %w", err)
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
 
 	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
@@ -55,11 +60,12 @@ func startEmbedded(dataDir string) (*embedded, error) {
 	})
 	newMu.Unlock()
 	if err != nil {
+		lock.unlock()
 		return nil, fmt.Errorf("mongodb embedded server: %w", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &embedded{dir: dir, cancel: cancel, done: make(chan struct{})}
+	e := &embedded{dir: dir, lock: lock, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
 		_ = f.Run(ctx) // always nil; returns once ctx is cancelled and connections are closed
@@ -72,4 +78,5 @@ func startEmbedded(dataDir string) (*embedded, error) {
 func (e *embedded) stop() {
 	e.cancel()
 	<-e.done
+	e.lock.unlock()
 }

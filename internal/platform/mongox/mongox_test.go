@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,6 +90,34 @@ func TestOpenRejectsDataDirWithURLCharacters(t *testing.T) {
 			t.Errorf("Open(DataDir=%q) succeeded, want error", dir)
 		}
 	}
+}
+
+// TestDataDirTakesOneServer: a second embedded server on a data dir in use is refused, naming the
+// holder, and the dir is free again once the first one closes.
+func TestDataDirTakesOneServer(t *testing.T) {
+	ctx := context.Background()
+	dir := tempDir(t)
+	first, err := Open(ctx, Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Open(ctx, Config{DataDir: dir})
+	if err == nil {
+		_ = second.Close(ctx)
+		_ = first.Close(ctx)
+		t.Fatal("a second server opened a data dir in use")
+	}
+	if want := fmt.Sprintf("in use by another process (pid %d)", os.Getpid()); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if err := first.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, Config{DataDir: dir})
+	if err != nil {
+		t.Fatalf("open after the holder closed: %v", err)
+	}
+	_ = again.Close(ctx)
 }
 
 func TestUniqueIndexAndDuplicateKey(t *testing.T) {
