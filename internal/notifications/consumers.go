@@ -10,19 +10,14 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus"
 )
 
-type consumer struct {
-	queue   string
-	handler bus.Handler
-}
-
 // consumers returns the notifications queues. A handler only records which mails the event owes
 // (keyed by business keys, so redelivery adds nothing) and never talks to SMTP: an SMTP outage never
 // holds up, retries or dead-letters an event.
-func (m *Module) consumers() []consumer {
-	return []consumer{
-		{contract.Queue("notifications", contract.UserSignup), m.onUserSignup},
-		{contract.Queue("notifications", contract.TransactionCompleted), m.onTransactionCompleted},
-		{contract.Queue("notifications", contract.TransactionFailed), m.onTransactionFailed},
+func (m *Module) consumers() bus.Handlers {
+	return bus.Handlers{
+		contract.Queue("notifications", contract.UserSignup):           m.onUserSignup,
+		contract.Queue("notifications", contract.TransactionCompleted): m.onTransactionCompleted,
+		contract.Queue("notifications", contract.TransactionFailed):    m.onTransactionFailed,
 	}
 }
 

@@ -151,14 +151,7 @@ func (m *Module) Register(rt *httpx.Router) {
 func (m *Module) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.deliver.run(ctx) })
-	for _, c := range m.consumers() {
-		g.Go(func() error {
-			if err := m.bus.Consume(ctx, c.queue, c.handler); err != nil {
-				return fmt.Errorf("consume %s: %w", c.queue, err)
-			}
-			return nil
-		})
-	}
+	g.Go(func() error { return bus.ConsumeAll(ctx, m.bus, m.consumers(), 1) })
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -108,14 +108,7 @@ func (m *Module) Service() *Service { return m.svc }
 // sweeper. It returns nil when ctx is cancelled, the first failure otherwise.
 func (m *Module) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	for queue, h := range m.svc.consumers() {
-		g.Go(func() error {
-			if err := m.bus.Consume(ctx, queue, h); err != nil && ctx.Err() == nil {
-				return fmt.Errorf("consume %s: %w", queue, err)
-			}
-			return nil
-		})
-	}
+	g.Go(func() error { return bus.ConsumeAll(ctx, m.bus, m.svc.consumers(), 1) })
 	g.Go(func() error { return m.relay.Run(ctx) })
 	g.Go(func() error {
 		t := time.NewTicker(m.interval)

@@ -27,8 +27,8 @@ import (
 const consumer = "transactions"
 
 // consumers are the queues this service consumes and their handlers.
-func (s *Service) consumers() map[string]func(context.Context, bus.Message) error {
-	return map[string]func(context.Context, bus.Message) error{
+func (s *Service) consumers() bus.Handlers {
+	return bus.Handlers{
 		contract.Queue(consumer, contract.UserSignup):         s.onUserSignup,
 		contract.Queue(consumer, contract.TransactionCreated): s.onCreated,
 		contract.Queue(consumer, contract.WalletTxFinalized):  s.onFinalized,

@@ -10,20 +10,14 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
-// consumer is one queue the wallet consumes and its handler.
-type consumer struct {
-	queue   string
-	handler bus.Handler
-}
-
 // consumers returns the wallet's queues. Every handler is idempotent, keyed by business keys (the
 // user's wallet, the transaction's legs and finalization), never by event id: a redelivered, replayed
 // or re-published event, in any order, changes nothing twice.
-func (s *Service) consumers() []consumer {
-	return []consumer{
-		{contract.Queue("wallet", contract.UserSignup), s.onUserSignup},
-		{contract.Queue("wallet", contract.TransactionProcessing), s.onTransactionProcessing},
-		{contract.Queue("wallet", contract.TransactionFailed), s.onTransactionFailed},
+func (s *Service) consumers() bus.Handlers {
+	return bus.Handlers{
+		contract.Queue("wallet", contract.UserSignup):            s.onUserSignup,
+		contract.Queue("wallet", contract.TransactionProcessing): s.onTransactionProcessing,
+		contract.Queue("wallet", contract.TransactionFailed):     s.onTransactionFailed,
 	}
 }
 

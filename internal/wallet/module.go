@@ -107,16 +107,7 @@ func (m *Module) Service() *Service { return m.svc }
 func (m *Module) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.relay.Run(ctx) })
-	for _, c := range m.svc.consumers() {
-		for range m.consumers {
-			g.Go(func() error {
-				if err := m.bus.Consume(ctx, c.queue, c.handler); err != nil {
-					return fmt.Errorf("consume %s: %w", c.queue, err)
-				}
-				return nil
-			})
-		}
-	}
+	g.Go(func() error { return bus.ConsumeAll(ctx, m.bus, m.svc.consumers(), m.consumers) })
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
