@@ -14,6 +14,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/servicetest"
 	"github.com/mint-wallet/mint/internal/platform/smtptest"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 type harness struct {
@@ -90,7 +91,7 @@ func (h *harness) mailsTo(address string) []smtptest.Message {
 func (h *harness) waitMail(address, subject string) smtptest.Message {
 	h.t.Helper()
 	var got smtptest.Message
-	eventually(h.t, 15*time.Second, "a mail "+subject+" to "+address, func() bool {
+	testenv.Eventually(h.t, 15*time.Second, "a mail "+subject+" to "+address, func() bool {
 		for _, m := range h.mailsTo(address) {
 			if strings.Contains(m.Subject, subject) {
 				got = m
@@ -100,17 +101,6 @@ func (h *harness) waitMail(address, subject string) smtptest.Message {
 		return false
 	})
 	return got
-}
-
-func eventually(t testing.TB, wait time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", wait, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // outage is how long TestSMTPOutageDuringBurst keeps the server refusing: MINT_TEST_SMTP_OUTAGE (e.g.

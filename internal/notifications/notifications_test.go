@@ -12,6 +12,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/smtptest"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 func checkMail(t *testing.T, m smtptest.Message, subject string, both ...string) {
@@ -144,7 +145,7 @@ func TestSMTPOutageDuringBurst(t *testing.T) {
 		t.Error("no send attempt during the outage: the test did not exercise retries")
 	}
 	h.smtp.Refuse(false)
-	eventually(t, 20*time.Second, "every mail after the outage", func() bool { return len(h.smtp.Messages()) >= 2*n })
+	testenv.Eventually(t, 20*time.Second, "every mail after the outage", func() bool { return len(h.smtp.Messages()) >= 2*n })
 	time.Sleep(time.Second)
 	if got := len(h.smtp.Messages()); got != 2*n {
 		t.Errorf("%d mails, want %d", got, 2*n)

@@ -16,6 +16,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/servicetest"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 	"github.com/mint-wallet/mint/internal/wallet"
 )
 
@@ -94,7 +95,7 @@ func (h *harness) finalizedOf(txID string) []finalized {
 func (h *harness) waitFinalized(txID string) contract.WalletFinalizedData {
 	h.t.Helper()
 	var got []finalized
-	eventually(h.t, 10*time.Second, "wallet.transactionFinalized of "+txID, func() bool {
+	testenv.Eventually(h.t, 10*time.Second, "wallet.transactionFinalized of "+txID, func() bool {
 		got = h.finalizedOf(txID)
 		return len(got) > 0
 	})
@@ -142,7 +143,7 @@ func (h *harness) signedUp() user {
 	h.t.Helper()
 	u := h.newUser()
 	h.signUp(u)
-	eventually(h.t, 10*time.Second, "wallet of "+u.id, func() bool {
+	testenv.Eventually(h.t, 10*time.Second, "wallet of "+u.id, func() bool {
 		return h.get("/api/v1/wallet/user", u.token).Status == http.StatusOK
 	})
 	return u
@@ -243,18 +244,6 @@ func (h *harness) counter(name, label, value string) float64 {
 		}
 	}
 	return 0
-}
-
-// eventually polls cond until it holds or wait passes.
-func eventually(t testing.TB, wait time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", wait, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // expectProblem checks a problem response (servicetest.Response.ExpectProblem).

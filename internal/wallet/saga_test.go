@@ -10,6 +10,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 	"github.com/mint-wallet/mint/internal/wallet"
 )
 
@@ -23,7 +24,7 @@ func TestWalletCreatedOnceOnSignup(t *testing.T) {
 	msg := h.signUp(u)
 	h.send(msg) // redelivered
 	h.signUp(u) // and published again under another event id
-	eventually(t, 10*time.Second, "the wallet", func() bool { return h.get("/api/v1/wallet/user", u.token).Status == 200 })
+	testenv.Eventually(t, 10*time.Second, "the wallet", func() bool { return h.get("/api/v1/wallet/user", u.token).Status == 200 })
 	w := h.walletOf(u)
 	if w.UserID != u.id || w.Balance != 0 || w.Version != 0 || w.Currency != "USD" || len(w.ID) != 24 || w.CreatedAt.IsZero() {
 		t.Fatalf("new wallet = %+v", w)
@@ -123,7 +124,7 @@ func TestInsufficientFundsRejectsAndMovesNothing(t *testing.T) {
 	// answered again, identically, and still nothing moves.
 	h.topup(alice, 5_00)
 	h.send(msg)
-	eventually(t, 10*time.Second, "the re-sent answer", func() bool { return len(h.finalizedOf(p.TransactionID)) >= 2 })
+	testenv.Eventually(t, 10*time.Second, "the re-sent answer", func() bool { return len(h.finalizedOf(p.TransactionID)) >= 2 })
 	answers := h.finalizedOf(p.TransactionID)
 	for _, a := range answers {
 		if a.data.Outcome != contract.OutcomeRejected || a.msg.ID != answers[0].msg.ID {
@@ -152,7 +153,7 @@ func TestSagaSurvivesRedeliveryAndDisorder(t *testing.T) {
 	early := contract.TransactionProcessingData{TransactionID: bson.NewObjectID().Hex(), Type: contract.TypeTransfer,
 		UserID: alice.id, RecipientID: carol.id, Amount: 20_00}
 	h.processing(early)
-	eventually(t, 5*time.Second, "the debit before carol's wallet exists", func() bool { return h.balanceOf(alice) == 30_00 })
+	testenv.Eventually(t, 5*time.Second, "the debit before carol's wallet exists", func() bool { return h.balanceOf(alice) == 30_00 })
 	time.Sleep(150 * time.Millisecond) // a few retries go by
 	if got := h.finalizedOf(early.TransactionID); len(got) != 0 {
 		t.Fatalf("finalized %+v before the recipient's wallet exists", got)
@@ -180,7 +181,7 @@ func TestSagaSurvivesRedeliveryAndDisorder(t *testing.T) {
 	// Failed before processing: the late processing never applies it.
 	late := contract.TransactionProcessingData{TransactionID: bson.NewObjectID().Hex(), Type: contract.TypeTransfer, UserID: alice.id, RecipientID: bob.id, Amount: 1_00}
 	h.failed(late.TransactionID, late, "timeout")
-	eventually(t, 5*time.Second, "the tombstone of the late transfer", func() bool {
+	testenv.Eventually(t, 5*time.Second, "the tombstone of the late transfer", func() bool {
 		n, err := h.db.Collection("finalizations").CountDocuments(context.Background(), bson.D{{Key: "_id", Value: late.TransactionID}})
 		return err == nil && n == 1
 	})
@@ -193,7 +194,7 @@ func TestSagaSurvivesRedeliveryAndDisorder(t *testing.T) {
 	h.failed(gone.TransactionID, gone, "timeout")
 
 	want := map[string]int64{alice.id: 30_00, bob.id: 7_77, carol.id: 20_00}
-	eventually(t, 10*time.Second, "the reversals", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the reversals", func() bool {
 		for _, u := range []user{alice, bob, carol} {
 			if h.balanceOf(u) != want[u.id] {
 				return false
@@ -247,7 +248,7 @@ func TestMissingWalletGivesUp(t *testing.T) {
 	if f.Outcome != contract.OutcomeRejected || f.Reason != contract.ReasonWalletNotFound {
 		t.Fatalf("finalized as %+v, want rejected for wallet_not_found", f)
 	}
-	eventually(t, 5*time.Second, "the reversal", func() bool { return h.balanceOf(alice) == 10_00 })
+	testenv.Eventually(t, 5*time.Second, "the reversal", func() bool { return h.balanceOf(alice) == 10_00 })
 	hist := h.historyOf(alice, "")
 	if hist.Total != 3 || hist.Entries[0].Type != wallet.TypeReversal || hist.Entries[0].Amount != 4_00 ||
 		hist.Entries[1].Amount != -4_00 || hist.Entries[0].TransactionID != txID {

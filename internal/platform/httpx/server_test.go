@@ -14,19 +14,8 @@ import (
 
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/observe"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func activeConnections(t *testing.T, reg *prometheus.Registry) float64 {
 	t.Helper()
@@ -107,7 +96,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	cancel() // stop while /slow is in flight
 
 	// The listener closes at once: new connections are refused while /slow still runs.
-	waitFor(t, "the listener to close", func() bool {
+	testenv.Eventually(t, 3*time.Second, "the listener to close", func() bool {
 		c, err := (&net.Dialer{Timeout: time.Second}).DialContext(t.Context(), "tcp", addr)
 		if err != nil {
 			return true
@@ -166,12 +155,12 @@ func TestServeCountsConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 		conns = append(conns, c)
-		waitFor(t, "active_connections to count the new connection", func() bool { return activeConnections(t, reg) == float64(i) })
+		testenv.Eventually(t, 3*time.Second, "active_connections to count the new connection", func() bool { return activeConnections(t, reg) == float64(i) })
 	}
 	for i, c := range conns {
 		c.Close()
 		want := float64(len(conns) - i - 1)
-		waitFor(t, "active_connections to drop", func() bool { return activeConnections(t, reg) == want })
+		testenv.Eventually(t, 3*time.Second, "active_connections to drop", func() bool { return activeConnections(t, reg) == want })
 	}
 }
 

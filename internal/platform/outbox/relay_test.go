@@ -18,6 +18,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 // recorder is a bus.Publisher double: it records confirmed messages and fails while fail says so.
@@ -111,17 +112,6 @@ func startRelay(t *testing.T, coll *mongo.Collection, pub bus.Publisher, opts ou
 	return r, stop
 }
 
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func pendingIDs(t *testing.T, coll *mongo.Collection, id string) []string {
 	t.Helper()
 	var d doc
@@ -165,14 +155,14 @@ func TestNotifyPublishesInOrderAndEmptiesOutbox(t *testing.T) {
 	start := time.Now()
 	r.Notify("tx1")
 
-	eventually(t, 2*time.Second, "3 events published", func() bool { return len(pub.ids()) == 3 })
+	testenv.Eventually(t, 2*time.Second, "3 events published", func() bool { return len(pub.ids()) == 3 })
 	if latency := time.Since(start); latency > time.Second {
 		t.Errorf("publish after Notify took %v", latency)
 	}
 	if got, want := pub.ids(), []string{e1.ID, e2.ID, e3.ID}; !slices.Equal(got, want) {
 		t.Errorf("published %v, want %v in order", got, want)
 	}
-	eventually(t, 2*time.Second, "outbox emptied", func() bool { return len(pendingIDs(t, coll, "tx1")) == 0 })
+	testenv.Eventually(t, 2*time.Second, "outbox emptied", func() bool { return len(pendingIDs(t, coll, "tx1")) == 0 })
 
 	var msg bus.Message
 	func() { pub.mu.Lock(); defer pub.mu.Unlock(); msg = pub.msgs[1] }()
@@ -203,8 +193,8 @@ func TestNewRelayPublishesLeftoversOfAPreviousRun(t *testing.T) {
 
 	pub := &recorder{}
 	startRelay(t, coll, pub, outbox.Options{SweepInterval: 50 * time.Millisecond})
-	eventually(t, 5*time.Second, "all leftovers published", func() bool { return len(pub.ids()) >= len(want) })
-	eventually(t, 2*time.Second, "no document pending", func() bool { return countPending(t, coll) == 0 })
+	testenv.Eventually(t, 5*time.Second, "all leftovers published", func() bool { return len(pub.ids()) >= len(want) })
+	testenv.Eventually(t, 2*time.Second, "no document pending", func() bool { return countPending(t, coll) == 0 })
 	got := pub.ids()
 	slices.Sort(got)
 	slices.Sort(want)
@@ -226,7 +216,7 @@ func TestSweepLeavesYoungEventsToTheirWriter(t *testing.T) {
 	if n := len(pub.ids()); n != 0 {
 		t.Fatalf("sweep published %d young events", n)
 	}
-	eventually(t, 3*time.Second, "published once old enough", func() bool { return len(pub.ids()) == 1 })
+	testenv.Eventually(t, 3*time.Second, "published once old enough", func() bool { return len(pub.ids()) == 1 })
 }
 
 func TestPublisherOutageThenRecovery(t *testing.T) {
@@ -251,7 +241,7 @@ func TestPublisherOutageThenRecovery(t *testing.T) {
 		r.Notify(id)
 	}
 
-	eventually(t, 3*time.Second, "several failed attempts", func() bool { return pub.attemptCount() >= 5 })
+	testenv.Eventually(t, 3*time.Second, "several failed attempts", func() bool { return pub.attemptCount() >= 5 })
 	if n := countPending(t, coll); n != 4 {
 		t.Fatalf("%d documents still pending during the outage, want 4: nothing may be removed unpublished", n)
 	}
@@ -265,7 +255,7 @@ func TestPublisherOutageThenRecovery(t *testing.T) {
 	}
 
 	pub.setFail(nil)
-	eventually(t, 5*time.Second, "every event published after recovery", func() bool {
+	testenv.Eventually(t, 5*time.Second, "every event published after recovery", func() bool {
 		got := pub.ids()
 		for _, id := range want {
 			if !slices.Contains(got, id) {
@@ -274,7 +264,7 @@ func TestPublisherOutageThenRecovery(t *testing.T) {
 		}
 		return true
 	})
-	eventually(t, 2*time.Second, "no document pending", func() bool { return countPending(t, coll) == 0 })
+	testenv.Eventually(t, 2*time.Second, "no document pending", func() bool { return countPending(t, coll) == 0 })
 	if v := counterValue(t, reg, "outbox_published_events_total"); int(v) != len(pub.ids()) {
 		t.Errorf("outbox_published_events_total = %v, want %d", v, len(pub.ids()))
 	}
@@ -301,8 +291,8 @@ func TestFailedEventStaysAndBlocksOnlyItsDocument(t *testing.T) {
 	}
 	r, stop := startRelay(t, coll, pub, outbox.Options{SweepInterval: 20 * time.Millisecond, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	r.Notify("fine")
-	eventually(t, 3*time.Second, "the other document published", func() bool { return slices.Contains(pub.ids(), other.ID) })
-	eventually(t, 3*time.Second, "retries of the failing event", func() bool { return pub.attemptCount() >= 6 })
+	testenv.Eventually(t, 3*time.Second, "the other document published", func() bool { return slices.Contains(pub.ids(), other.ID) })
+	testenv.Eventually(t, 3*time.Second, "retries of the failing event", func() bool { return pub.attemptCount() >= 6 })
 	stop()
 
 	if got := pendingIDs(t, coll, "stuck"); !slices.Equal(got, []string{bad.ID, after.ID}) {
@@ -323,8 +313,8 @@ func TestUnencodableEventIsMovedAside(t *testing.T) {
 	}
 	pub := &recorder{}
 	startRelay(t, coll, pub, outbox.Options{SweepInterval: 20 * time.Millisecond})
-	eventually(t, 3*time.Second, "the good event published", func() bool { return slices.Contains(pub.ids(), good.ID) })
-	eventually(t, 2*time.Second, "outbox emptied", func() bool { return countPending(t, coll) == 0 })
+	testenv.Eventually(t, 3*time.Second, "the good event published", func() bool { return slices.Contains(pub.ids(), good.ID) })
+	testenv.Eventually(t, 2*time.Second, "outbox emptied", func() bool { return countPending(t, coll) == 0 })
 	var d bson.M
 	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "x"}}).Decode(&d); err != nil {
 		t.Fatal(err)

@@ -1,5 +1,6 @@
-// Package testenv finds the real servers integration tests talk to. Outside CI a missing server skips
-// the test with a message; with CI=true it fails it (ARCHITECTURE §4).
+// Package testenv finds the real servers integration tests talk to, and waits for what they do
+// (Eventually). Outside CI a missing server skips the test with a message; with CI=true it fails it
+// (ARCHITECTURE §4).
 package testenv
 
 import (
@@ -107,4 +108,17 @@ func IsolatedRabbitURL(t testing.TB) string {
 	u := *base
 	u.Path = "/" + vhost
 	return u.String()
+}
+
+// Eventually polls cond every 10 ms until it holds, failing t when within passes first: the way tests
+// wait for what servers and background work do asynchronously.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
