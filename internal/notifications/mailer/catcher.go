@@ -1,12 +1,16 @@
 package mailer
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"sync"
+
+	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
 )
 
 // Catcher keeps the last mails in memory instead of sending them, and logs each: `mint dev` without
@@ -83,8 +87,8 @@ var catcherPages = template.Must(template.ParseFS(catcherFS, "catcher.html"))
 // ListHandler serves the list of kept mails (GET /dev/mail). base is the path the view handler is
 // mounted under, e.g. "/dev/mail".
 func (c *Catcher) ListHandler(base string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		render(w, "list", map[string]any{"Base": base, "Mails": c.Mails()})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.render(w, r, "list", map[string]any{"Base": base, "Mails": c.Mails()})
 	})
 }
 
@@ -94,19 +98,26 @@ func (c *Catcher) ViewHandler(base string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m, ok := c.Mail(r.PathValue("id"))
 		if !ok {
-			http.Error(w, "no such mail (the catcher keeps the last mails only)", http.StatusNotFound)
+			httpx.WriteError(w, r, c.logger, failure.New(failure.NotFound, "no such mail (the catcher keeps the last mails only)"))
 			return
 		}
-		render(w, "view", map[string]any{"Base": base, "Mail": m})
+		c.render(w, r, "view", map[string]any{"Base": base, "Mail": m})
 	})
 }
 
-func render(w http.ResponseWriter, name string, data any) {
+// render renders the page in full before answering, so a template failure is a clean 500 problem
+// rather than half a page.
+func (c *Catcher) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	var page bytes.Buffer
+	if err := catcherPages.ExecuteTemplate(&page, name, data); err != nil {
+		httpx.WriteError(w, r, c.logger, failure.Wrap("mailer.render "+name, err))
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	// The page itself runs no script; the mail's HTML is confined to the sandboxed iframe.
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if err := catcherPages.ExecuteTemplate(w, name, data); err != nil {
-		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
-	}
+	// Mails hold personal data: addresses, names, amounts.
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(page.Bytes())
 }

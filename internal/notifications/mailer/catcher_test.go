@@ -52,3 +52,39 @@ func TestCatcherListsAndShowsEscaped(t *testing.T) {
 		t.Errorf("unknown mail: %d", status)
 	}
 }
+
+func TestCatcherAnswersProblems(t *testing.T) {
+	c := mailer.NewCatcher(2, nil)
+	if err := c.Send(context.Background(), mailer.Mail{ID: "kept", Subject: "Hi", Date: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path      string
+		wantStatus      int
+		wantContentType string
+	}{
+		{"an unknown mail is a problem", "/dev/mail/gone", http.StatusNotFound, "application/problem+json"},
+		{"a kept mail is a page", "/dev/mail/kept", http.StatusOK, "text/html; charset=utf-8"},
+		{"the list is a page", "/dev/mail", http.StatusOK, "text/html; charset=utf-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mux := http.NewServeMux()
+			mux.Handle("GET /dev/mail", c.ListHandler("/dev/mail"))
+			mux.Handle("GET /dev/mail/{id}", c.ViewHandler("/dev/mail"))
+			w := httptest.NewRecorder()
+			mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tt.path, nil))
+			if w.Code != tt.wantStatus || w.Header().Get("Content-Type") != tt.wantContentType {
+				t.Errorf("status %d, Content-Type %q; want %d, %q (body %s)", w.Code, w.Header().Get("Content-Type"),
+					tt.wantStatus, tt.wantContentType, w.Body)
+			}
+			if tt.wantStatus == http.StatusNotFound && !strings.Contains(w.Body.String(), `"code":"not_found"`) {
+				t.Errorf("body = %s, want a not_found problem", w.Body)
+			}
+			// Mails hold personal data.
+			if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", cc)
+			}
+		})
+	}
+}

@@ -33,6 +33,28 @@ const (
 	Unavailable          Kind = "unavailable"
 )
 
+// The kinds of the HTTP edge itself: requests refused before any handler runs.
+const (
+	MethodNotAllowed        Kind = "method_not_allowed"
+	MisdirectedRequest      Kind = "misdirected_request"
+	MalformedRequest        Kind = "malformed_request"
+	HeadersTooLarge         Kind = "request_headers_too_large"
+	NotImplemented          Kind = "not_implemented"
+	HTTPVersionNotSupported Kind = "http_version_not_supported"
+)
+
+// Kinds returns every kind, so the edge's status table and the API document's list of problem codes
+// can be checked against one list.
+func Kinds() []Kind {
+	return []Kind{
+		Internal, Invalid, MalformedJSON, Unauthenticated, Forbidden, NotFound, EmailTaken,
+		InvalidCredentials, InsufficientFunds, RecipientNotFound, SelfTransfer, IdempotencyReused,
+		IdempotencyInFlight, RateLimited, PayloadTooLarge, UnsupportedMediaType, Unavailable,
+		MethodNotAllowed, MisdirectedRequest, MalformedRequest, HeadersTooLarge, NotImplemented,
+		HTTPVersionNotSupported,
+	}
+}
+
 // FieldError names one invalid input, e.g. {Field: "body.email", Message: "must be a valid email"}.
 type FieldError struct {
 	Field   string `json:"field"`

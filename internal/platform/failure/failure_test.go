@@ -3,6 +3,9 @@ package failure
 import (
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"testing"
 )
 
@@ -62,5 +65,39 @@ func TestFields(t *testing.T) {
 	}
 	if got := Newf(RateLimited, "wait %ds", 3).Detail; got != "wait 3s" {
 		t.Fatalf("Newf detail = %q", got)
+	}
+}
+
+// TestKindsListsEveryKind parses this package's source so a kind added without listing it in Kinds
+// (and so without a status at the edge) fails here.
+func TestKindsListsEveryKind(t *testing.T) {
+	file, err := parser.ParseFile(token.NewFileSet(), "failure.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, decl := range file.Decls {
+		gen, ok := decl.(*ast.GenDecl)
+		if !ok || gen.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gen.Specs {
+			vs := spec.(*ast.ValueSpec)
+			if id, ok := vs.Type.(*ast.Ident); ok && id.Name == "Kind" {
+				for _, n := range vs.Names {
+					declared[n.Name] = true
+				}
+			}
+		}
+	}
+	listed := map[Kind]bool{}
+	for _, k := range Kinds() {
+		if k == "" || listed[k] {
+			t.Errorf("kind %q is empty or listed twice", k)
+		}
+		listed[k] = true
+	}
+	if len(declared) == 0 || len(declared) != len(listed) {
+		t.Errorf("failure.go declares %d kinds, Kinds() lists %d", len(declared), len(listed))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,26 +23,39 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
-// EdgeConfig configures the middleware every service runs behind.
+// EdgeConfig configures the middleware every service runs behind. Its zero value serves any host and
+// takes the TCP peer for the client, as a service behind the gateway needs.
 type EdgeConfig struct {
 	Logger      *slog.Logger
 	Metrics     *observe.HTTPMetrics
 	Tracer      trace.Tracer
 	CORSOrigins []string // allowed cross-origin callers; empty = CORS off
+	// AllowedHosts are the host names and IP literals the service answers for ("localhost" also
+	// covers *.localhost, "*" any host). A request for another Host is refused before anything runs,
+	// so a DNS-rebinding page cannot reach the service. Empty = any host. LoopbackHosts suits dev.
+	AllowedHosts []string
+	// TrustedProxies are the peers whose X-Forwarded-For and X-Real-IP headers name the client (see
+	// ClientIP). Empty = the TCP peer is the client and those headers are ignored.
+	TrustedProxies []netip.Prefix
 }
 
-// Edge wraps h in Mint's middleware, outermost first: request id, trace, metrics and access log; panic
-// recovery; body limit; cross-origin protection; CORS.
+// Edge wraps h in Mint's middleware, outermost first: request id, client address, trace, metrics and
+// access log; host check; panic recovery; body limit; cross-origin protection; CORS. A *http.ServeMux
+// also answers unknown routes and methods with problems (see serveMux).
 func Edge(h http.Handler, cfg EdgeConfig) http.Handler {
+	if mux, ok := h.(*http.ServeMux); ok {
+		h = serveMux(mux, cfg.Logger)
+	}
 	h = cors(h, cfg.CORSOrigins)
 	h = crossOriginProtection(h, cfg.CORSOrigins, cfg.Logger)
 	h = limitBody(h, cfg.Logger)
 	h = recoverPanics(h, cfg.Logger)
+	h = allowHosts(h, cfg.AllowedHosts, cfg.Logger)
 	tracer := cfg.Tracer
 	if tracer == nil {
 		tracer = noop.NewTracerProvider().Tracer("")
 	}
-	return observeRequests(h, cfg.Logger, cfg.Metrics, tracer)
+	return observeRequests(h, cfg.Logger, cfg.Metrics, tracer, cfg.TrustedProxies)
 }
 
 // statusRecorder remembers the status and size of a response.
@@ -69,9 +83,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// observeRequests assigns the request id, continues the caller's W3C trace (traceparent) or starts
-// one, and records metrics and one access-log line per request, all labelled with the route pattern.
-func observeRequests(next http.Handler, logger *slog.Logger, m *observe.HTTPMetrics, tracer trace.Tracer) http.Handler {
+// observeRequests assigns the request id, resolves the client address, continues the caller's W3C
+// trace (traceparent) or starts one, and records metrics and one access-log line per request, all
+// labelled with the route pattern and a method from a closed set: no label is the client's choice.
+func observeRequests(next http.Handler, logger *slog.Logger, m *observe.HTTPMetrics, tracer trace.Tracer, trusted []netip.Prefix) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -79,36 +94,58 @@ func observeRequests(next http.Handler, logger *slog.Logger, m *observe.HTTPMetr
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
+		method := methodLabel(r.Method)
+		client := resolveClientIP(r, trusted)
 		ctx := observe.ExtractHTTP(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+		ctx, span := tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
-		ctx, route := withRouteSlot(observe.WithRequestID(ctx, id))
+		ctx, route := withRouteSlot(withClientIP(observe.WithRequestID(ctx, id), client))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 
 		if rec.status == 0 {
 			rec.status = http.StatusOK
+			if r.Context().Err() != nil {
+				rec.status = StatusClientClosedRequest // nothing was answered and nobody is waiting
+			}
 		}
 		pattern := *route
 		if pattern == "" {
 			pattern = "unmatched"
 		}
 		span.SetName(pattern)
-		span.SetAttributes(attribute.String("http.route", pattern), attribute.Int("http.response.status_code", rec.status))
+		span.SetAttributes(attribute.String("http.request.method", method), attribute.String("http.route", pattern),
+			attribute.Int("http.response.status_code", rec.status))
 		if rec.status >= 500 {
 			span.SetStatus(codes.Error, http.StatusText(rec.status))
 		}
 		elapsed := time.Since(start)
 		status := strconv.Itoa(rec.status)
 		if m != nil {
-			m.Requests.WithLabelValues(r.Method, pattern, status).Inc()
-			m.Duration.WithLabelValues(r.Method, pattern, status).Observe(elapsed.Seconds())
+			m.Requests.WithLabelValues(method, pattern, status).Inc()
+			m.Duration.WithLabelValues(method, pattern, status).Observe(elapsed.Seconds())
 		}
-		logger.LogAttrs(ctx, slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("route", pattern), slog.String("path", r.URL.Path),
+		attrs := []slog.Attr{
+			slog.String("method", method), slog.String("route", pattern), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
-			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("remote", addrString(client)),
+		}
+		if peer := peerAddr(r); peer != client {
+			attrs = append(attrs, slog.String("peer", addrString(peer))) // the proxy that named the client
+		}
+		logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	})
+}
+
+// methodLabel maps a request method to a closed set: net/http accepts any token as a method, and a
+// client choosing label values could grow the metrics without bound.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 func validRequestID(id string) bool {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
@@ -50,7 +51,18 @@ var kinds = map[failure.Kind]kindInfo{
 	failure.RateLimited:          {http.StatusTooManyRequests, "Too many requests"},
 	failure.Unavailable:          {http.StatusServiceUnavailable, "Service unavailable"},
 	failure.Internal:             {http.StatusInternalServerError, "Internal server error"},
+
+	failure.MethodNotAllowed:        {http.StatusMethodNotAllowed, "Method not allowed"},
+	failure.MisdirectedRequest:      {http.StatusMisdirectedRequest, "Misdirected request"},
+	failure.MalformedRequest:        {http.StatusBadRequest, "Malformed request"},
+	failure.HeadersTooLarge:         {http.StatusRequestHeaderFieldsTooLarge, "Request header fields too large"},
+	failure.NotImplemented:          {http.StatusNotImplemented, "Not implemented"},
+	failure.HTTPVersionNotSupported: {http.StatusHTTPVersionNotSupported, "HTTP version not supported"},
 }
+
+// StatusClientClosedRequest is the status recorded (nginx's convention) for a request whose client
+// went away before the answer was ready. It is no server error, and nobody reads the response.
+const StatusClientClosedRequest = 499
 
 // StatusOf returns the HTTP status for kind.
 func StatusOf(kind failure.Kind) int {
@@ -86,17 +98,58 @@ func ProblemFor(r *http.Request, err error) Problem {
 	return p
 }
 
-// WriteError writes err as a problem response and logs it (server errors at error level).
+// WriteError writes err as a problem response and logs it (server errors at error level). A failure
+// caused by the client going away is logged at info and recorded as StatusClientClosedRequest.
 func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	if clientGone(r, err) {
+		logger.InfoContext(r.Context(), "client closed the request", "err", err, "method", methodLabel(r.Method), "path", r.URL.Path)
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	p := ProblemFor(r, err)
 	if p.Status >= 500 {
-		logger.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
+		logger.ErrorContext(r.Context(), "request failed", "err", err, "method", methodLabel(r.Method), "path", r.URL.Path)
+	}
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", bearerChallenge(r, p.Code))
 	}
 	if fe, ok := asFailure(err); ok && fe.RetryAfter > 0 {
 		secs := (fe.RetryAfter + time.Second - 1) / time.Second // rounded up: never "0", never early
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 	}
 	WriteProblem(w, p)
+}
+
+// clientGone reports whether err is the request's own context ending: the server cancels it when the
+// client's connection closes, so the failure is the client's leaving, not a fault of the server.
+func clientGone(r *http.Request, err error) bool {
+	ctxErr := r.Context().Err()
+	return ctxErr != nil && errors.Is(err, ctxErr)
+}
+
+// sessionCookie is the session cookie of CONTRACT "Auth" (jwtverify.CookieName; not imported, as
+// jwtverify depends on the bus and the cache).
+const sessionCookie = "mint_session"
+
+// bearerChallenge is the RFC 6750 challenge of a 401. invalid_token tells a client holding a token
+// that this one was refused (expired, revoked, forged), rather than that it must sign in; a wrong
+// password at sign-in is no token's fault.
+func bearerChallenge(r *http.Request, code failure.Kind) string {
+	const challenge = `Bearer realm="mint"`
+	if code == failure.Unauthenticated && sentToken(r) {
+		return challenge + `, error="invalid_token"`
+	}
+	return challenge
+}
+
+// sentToken reports whether r carries a token the way the authenticator reads one: a Bearer
+// Authorization header or the session cookie.
+func sentToken(r *http.Request) bool {
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(tok) != "" {
+		return true
+	}
+	c, err := r.Cookie(sessionCookie)
+	return err == nil && c.Value != ""
 }
 
 // WriteProblem writes p as application/problem+json.

@@ -1,6 +1,7 @@
 package httpx_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
@@ -38,6 +40,27 @@ var kindStatuses = []struct {
 	{failure.RateLimited, "rate_limited", http.StatusTooManyRequests},
 	{failure.Unavailable, "unavailable", http.StatusServiceUnavailable},
 	{failure.Internal, "internal", http.StatusInternalServerError},
+	{failure.MethodNotAllowed, "method_not_allowed", http.StatusMethodNotAllowed},
+	{failure.MisdirectedRequest, "misdirected_request", http.StatusMisdirectedRequest},
+	{failure.MalformedRequest, "malformed_request", http.StatusBadRequest},
+	{failure.HeadersTooLarge, "request_headers_too_large", http.StatusRequestHeaderFieldsTooLarge},
+	{failure.NotImplemented, "not_implemented", http.StatusNotImplemented},
+	{failure.HTTPVersionNotSupported, "http_version_not_supported", http.StatusHTTPVersionNotSupported},
+}
+
+func TestEveryKindHasAStatus(t *testing.T) {
+	listed := map[failure.Kind]bool{}
+	for _, tt := range kindStatuses {
+		listed[tt.kind] = true
+	}
+	for _, k := range failure.Kinds() {
+		if !listed[k] {
+			t.Errorf("kind %q is missing from this test's table", k)
+		}
+		if k != failure.Internal && httpx.StatusOf(k) == http.StatusInternalServerError {
+			t.Errorf("kind %q has no status: it would answer 500", k)
+		}
+	}
 }
 
 func TestStatusOf(t *testing.T) {
@@ -196,5 +219,91 @@ func TestProblemForWithoutRequestID(t *testing.T) {
 	p := httpx.ProblemFor(httptest.NewRequest(http.MethodGet, "/y", nil), failure.New(failure.Forbidden, "no"))
 	if p.RequestID != "" || p.Status != http.StatusForbidden || p.Code != failure.Forbidden || p.Detail != "no" {
 		t.Errorf("ProblemFor = %+v", p)
+	}
+}
+
+func TestWriteErrorBearerChallenge(t *testing.T) {
+	const (
+		plain   = `Bearer realm="mint"`
+		refused = `Bearer realm="mint", error="invalid_token"`
+	)
+	tests := []struct {
+		name   string
+		kind   failure.Kind
+		header map[string]string
+		cookie string // value of the session cookie; "" = none
+		want   string // WWW-Authenticate; "" = none
+	}{
+		{name: "no credentials", kind: failure.Unauthenticated, want: plain},
+		{name: "refused bearer token", kind: failure.Unauthenticated, header: map[string]string{"Authorization": "Bearer expired.jwt.here"}, want: refused},
+		{name: "bearer scheme in any case", kind: failure.Unauthenticated, header: map[string]string{"Authorization": "bearer x"}, want: refused},
+		{name: "refused session cookie", kind: failure.Unauthenticated, cookie: "revoked.jwt.here", want: refused},
+		{name: "empty bearer token is no token", kind: failure.Unauthenticated, header: map[string]string{"Authorization": "Bearer  "}, want: plain},
+		{name: "another scheme is no token", kind: failure.Unauthenticated, header: map[string]string{"Authorization": "Basic dTpw"}, want: plain},
+		{name: "empty cookie is no token", kind: failure.Unauthenticated, cookie: "", want: plain},
+		{name: "wrong password", kind: failure.InvalidCredentials, want: plain},
+		{name: "wrong password with a stale cookie is still no token's fault", kind: failure.InvalidCredentials, cookie: "old", want: plain},
+		{name: "not a 401", kind: failure.Forbidden, header: map[string]string{"Authorization": "Bearer x"}},
+		{name: "not a 401 either", kind: failure.NotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/api/v1/users/me", nil)
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			if tt.cookie != "" {
+				// The authenticator's cookie, so the two cannot drift apart.
+				r.AddCookie(&http.Cookie{Name: jwtverify.CookieName, Value: tt.cookie})
+			}
+			w := httptest.NewRecorder()
+			httpx.WriteError(w, r, discardLogger(), fmt.Errorf("auth: %w", failure.New(tt.kind, "no")))
+			if got := w.Header().Values("WWW-Authenticate"); strings.Join(got, "|") != tt.want {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWriteErrorClientGoneIsNoServerError(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	live := context.Background()
+	timedOut, stop := context.WithTimeout(live, -time.Second) // a server-side deadline, the client still waits
+	defer stop()
+	tests := []struct {
+		name       string
+		ctx        context.Context
+		err        error
+		wantStatus int
+		wantMsg    string
+		wantLevel  string
+	}{
+		{"database call cancelled with the request", canceled, failure.Wrap("store.find", fmt.Errorf("find: %w", context.Canceled)),
+			httpx.StatusClientClosedRequest, "client closed the request", "INFO"},
+		{"a real fault after the client left is still a fault", canceled, failure.Wrap("store.find", errors.New("disk full")),
+			http.StatusInternalServerError, "request failed", "ERROR"},
+		{"a server-side timeout is a fault", live, failure.Wrap("store.find", timedOut.Err()),
+			http.StatusInternalServerError, "request failed", "ERROR"},
+		{"a cancellation while the client waits is a fault", live, failure.Wrap("store.find", context.Canceled),
+			http.StatusInternalServerError, "request failed", "ERROR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs syncBuffer
+			logger := observe.NewLogger(&logs, "test", slog.LevelInfo)
+			r := httptest.NewRequest(http.MethodGet, "/api/v1/users/search", nil).WithContext(tt.ctx)
+			w := httptest.NewRecorder()
+			httpx.WriteError(w, r, logger, tt.err)
+			if w.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d", w.Code, tt.wantStatus)
+			}
+			if rec := findRecord(t, logs.String(), tt.wantMsg); rec["level"] != tt.wantLevel {
+				t.Errorf("log = %v, want level %s", rec, tt.wantLevel)
+			}
+			if tt.wantStatus == httpx.StatusClientClosedRequest && strings.Contains(logs.String(), `"level":"ERROR"`) {
+				t.Errorf("a client leaving is logged as an error:\n%s", logs.String())
+			}
+		})
 	}
 }

@@ -31,13 +31,18 @@ func NewRouter(mux *http.ServeMux, doc *openapi.Document, auth Authenticator, lo
 	return &Router{mux: mux, doc: doc, auth: auth, logger: logger}
 }
 
-// Handle serves op with h.
+// Handle serves op with h. Before h runs, the caller is authenticated (op.Auth) and the query must be
+// valid text holding only op.Query's parameters, each once (unless an array). The answer is
+// Cache-Control: no-store unless h says otherwise.
 func (rt *Router) Handle(op openapi.Operation, h Handler) {
 	rt.doc.Add(op)
 	pattern := op.Method + " " + op.Path
 	needsAuth := op.Auth
+	query := newQuerySpec(op.Query)
 	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r.Context(), pattern)
+		// API answers carry tokens and signed-in users' data; a handler may allow caching (JWKS).
+		w.Header().Set("Cache-Control", "no-store")
 		if needsAuth {
 			ctx, err := rt.auth(r)
 			if err != nil {
@@ -45,6 +50,10 @@ func (rt *Router) Handle(op openapi.Operation, h Handler) {
 				return
 			}
 			r = r.WithContext(ctx)
+		}
+		if err := query.check(r.URL.RawQuery); err != nil {
+			WriteError(w, r, rt.logger, err)
+			return
 		}
 		if err := h(w, r); err != nil {
 			WriteError(w, r, rt.logger, err)

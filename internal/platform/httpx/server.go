@@ -16,7 +16,8 @@ import (
 const ShutdownGrace = 10 * time.Second
 
 // Serve serves h on ln until ctx ends, then shuts down gracefully: the listener closes at once and
-// in-flight requests get up to ShutdownGrace to finish.
+// in-flight requests get up to ShutdownGrace to finish. The errors net/http answers itself, before any
+// handler runs, are problems too.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, m *observe.HTTPMetrics) error {
 	srv := &http.Server{
 		Handler:           h,
@@ -39,7 +40,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 		}
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(problemListener{Listener: ln, logger: logger}) }()
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	select {

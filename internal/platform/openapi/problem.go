@@ -11,16 +11,10 @@ const (
 	problemContentType = "application/problem+json"
 )
 
-// problemCodes are the stable problem codes of CONTRACT.md, taken from the failure kinds so the
-// document lists exactly the codes the services send.
+// problemCodes are the stable problem codes of CONTRACT.md: every failure kind, so the document
+// lists exactly the codes the services send.
 func problemCodes() []any {
-	kinds := []failure.Kind{
-		failure.Invalid, failure.MalformedJSON, failure.Unauthenticated, failure.Forbidden,
-		failure.NotFound, failure.EmailTaken, failure.InvalidCredentials, failure.InsufficientFunds,
-		failure.RecipientNotFound, failure.SelfTransfer, failure.IdempotencyReused,
-		failure.IdempotencyInFlight, failure.RateLimited, failure.PayloadTooLarge,
-		failure.UnsupportedMediaType, failure.Unavailable, failure.Internal,
-	}
+	kinds := failure.Kinds()
 	codes := make([]any, len(kinds))
 	for i, k := range kinds {
 		codes[i] = string(k)
@@ -64,7 +58,7 @@ func problemSchema() map[string]any {
 
 // problemDescriptions say what each error status means in Mint (CONTRACT.md "Statuses").
 var problemDescriptions = map[int]string{
-	http.StatusBadRequest:            "Invalid input (validation_failed, malformed_json, self_transfer).",
+	http.StatusBadRequest:            "Invalid input (validation_failed, malformed_json, self_transfer; also duplicate or case-variant member names).",
 	http.StatusUnauthorized:          "Missing, invalid, expired or revoked credentials.",
 	http.StatusForbidden:             "Not allowed (forbidden).",
 	http.StatusNotFound:              "Not found, also for another user's resource.",
