@@ -58,6 +58,28 @@ func implementations(t *testing.T) map[string]func(t *testing.T) (cache.Cache, s
 			})
 			return tc, "minttest:" + randomID() + ":"
 		},
+		// Healthy, the resilient wrapper must be the cache it wraps; its bound is as generous as the
+		// adapter's timeouts above, for the same reason.
+		"resilient": func(t *testing.T) (cache.Cache, string) {
+			r, err := cache.NewRedis(testenv.RedisURL(t), func(o *redis.Options) {
+				o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = 5*time.Second, 5*time.Second, 5*time.Second, 5*time.Second
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := cache.NewResilient(r, nil, nil, cache.WithTimeout(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc := &trackingCache{Cache: c}
+			t.Cleanup(func() {
+				if err := r.Delete(context.Background(), tc.keys...); err != nil {
+					t.Errorf("cleanup: %v", err)
+				}
+				_ = c.Close()
+			})
+			return tc, "minttest:" + randomID() + ":"
+		},
 	}
 }
 
