@@ -13,6 +13,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/observe"
+	"github.com/mint-wallet/mint/internal/platform/strictjson"
 )
 
 // Exchanges.
@@ -115,16 +116,19 @@ func (e Event) Message() (bus.Message, error) {
 	return bus.Message{ID: e.ID, Exchange: e.Exchange, Type: e.Type, Timestamp: e.OccurredAt, Headers: e.Headers, Body: body}, nil
 }
 
-// Decode parses msg's envelope and its data into v. Any error is permanent: redelivery cannot fix it.
+// Decode parses msg's envelope and its data into v, as strictly as a request body (strictjson): no
+// duplicate, unknown or case-variant member names, valid UTF-8, the right JSON types. Any error is
+// permanent: redelivery cannot fix it. Because unknown members are refused, a field is added to an
+// event's data only once every consumer of that event knows it (consumers are deployed first).
 func Decode(msg bus.Message, v any) (Envelope, error) {
 	var env Envelope
-	if err := json.Unmarshal(msg.Body, &env); err != nil {
+	if err := strictjson.Unmarshal(msg.Body, &env); err != nil {
 		return env, bus.Permanent(fmt.Errorf("decode %s envelope: %w", msg.Type, err))
 	}
 	if env.ID == "" || env.Type == "" || len(env.Data) == 0 {
 		return env, bus.Permanent(fmt.Errorf("decode %s envelope: missing id, type or data", msg.Type))
 	}
-	if err := json.Unmarshal(env.Data, v); err != nil {
+	if err := strictjson.Unmarshal(env.Data, v); err != nil {
 		return env, bus.Permanent(fmt.Errorf("decode %s data: %w", msg.Type, err))
 	}
 	return env, nil

@@ -2,6 +2,7 @@ package transactions
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync"
 	"testing"
@@ -166,11 +167,17 @@ func (h *harness) playWallet(ctx context.Context, msg bus.Message) error {
 }
 
 func (h *harness) record(_ context.Context, msg bus.Message) error {
+	// Every event the service publishes, whatever its type: the envelope strictly, the data only for
+	// the transaction id.
+	var raw json.RawMessage
+	if _, err := contract.Decode(msg, &raw); err != nil {
+		return err
+	}
 	var data struct {
 		ID            string `json:"id"`
 		TransactionID string `json:"transactionId"`
 	}
-	if _, err := contract.Decode(msg, &data); err != nil {
+	if err := json.Unmarshal(raw, &data); err != nil {
 		return err
 	}
 	txID := data.ID

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,31 +11,31 @@ import (
 	"strings"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/strictjson"
 )
 
 // MaxBodyBytes is the largest request body any route accepts (CONTRACT: 64 KiB).
 const MaxBodyBytes = 64 << 10
 
-// Decode reads r's JSON body into v strictly: the content type must be JSON, the body at most
-// MaxBodyBytes, one JSON value, no unknown fields, and every field of the right JSON type.
+// Decode reads r's JSON body into v strictly (strictjson): the content type must be JSON, the body at
+// most MaxBodyBytes and exactly one JSON value, with no duplicate, unknown or case-variant member
+// names, valid UTF-8, and every field of the right JSON type. Field errors name the member as
+// body.<path>.
 func Decode(r *http.Request, v any) error {
 	if err := requireJSON(r); err != nil {
 		return err
 	}
-	body := http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return failure.Newf(failure.PayloadTooLarge, "the request body is larger than %d bytes", MaxBodyBytes)
+	case err != nil:
+		return failure.Wrap("read request body", err)
+	case len(bytes.TrimSpace(raw)) == 0:
+		return failure.New(failure.MalformedJSON, "the request body is empty")
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return failure.Newf(failure.PayloadTooLarge, "the request body is larger than %d bytes", MaxBodyBytes)
-		}
-		return failure.New(failure.MalformedJSON, "the request body must hold exactly one JSON value")
-	}
-	return nil
+	return decodeError(strictjson.Unmarshal(raw, v))
 }
 
 func requireJSON(r *http.Request) error {
@@ -49,52 +50,26 @@ func requireJSON(r *http.Request) error {
 	return nil
 }
 
+// decodeError turns a strictjson error into the problem a client sees.
 func decodeError(err error) error {
 	var (
-		syntax    *json.SyntaxError
-		typeErr   *json.UnmarshalTypeError
-		tooLarge  *http.MaxBytesError
-		fieldErr  *failure.Error
-		unmarshal *json.InvalidUnmarshalError
+		fieldErr *failure.Error
+		jsonErr  *strictjson.Error
 	)
 	switch {
-	case errors.As(err, &tooLarge):
-		return failure.Newf(failure.PayloadTooLarge, "the request body is larger than %d bytes", MaxBodyBytes)
-	case errors.Is(err, io.EOF):
-		return failure.New(failure.MalformedJSON, "the request body is empty")
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &syntax):
-		return failure.New(failure.MalformedJSON, "the request body is not valid JSON")
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			return failure.InvalidFields(failure.FieldError{Field: "body", Message: "must be a JSON object"})
-		}
-		return failure.InvalidFields(failure.FieldError{Field: "body." + field, Message: "must be " + jsonKind(typeErr.Type.Kind().String())})
+	case err == nil:
+		return nil
 	case errors.As(err, &fieldErr):
 		// A field type's UnmarshalJSON rejected its value (e.g. an amount); it names the problem itself.
 		return fieldErr
-	case errors.As(err, &unmarshal):
-		return failure.Wrap("decode", err)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return failure.InvalidFields(failure.FieldError{Field: "body." + name, Message: "is not a known field"})
-	default:
+	case !errors.As(err, &jsonErr):
+		return failure.Wrap("decode request body", err)
+	case jsonErr.Syntax:
 		return failure.New(failure.MalformedJSON, "the request body is not valid JSON")
-	}
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
-		return "a number"
-	case "slice", "array":
-		return "an array"
+	case jsonErr.Field == "":
+		return failure.InvalidFields(failure.FieldError{Field: "body", Message: jsonErr.Problem})
 	default:
-		return "an object"
+		return failure.InvalidFields(failure.FieldError{Field: "body." + jsonErr.Field, Message: jsonErr.Problem})
 	}
 }
 

@@ -104,15 +104,21 @@ func TestDecode(t *testing.T) {
 		{name: "fraction where an integer belongs", contentType: jsonCT, body: `{"count":1.5}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.count"},
 		{name: "string where a bool belongs", contentType: jsonCT, body: `{"active":"yes"}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.active"},
 		{name: "string where an array belongs", contentType: jsonCT, body: `{"tags":"a"}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.tags"},
-		{name: "number in a string array", contentType: jsonCT, body: `{"tags":["a",1]}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.tags"},
+		{name: "number in a string array", contentType: jsonCT, body: `{"tags":["a",1]}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.tags[1]"},
 		{name: "nested field", contentType: jsonCT, body: `{"address":{"city":1}}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.address.city"},
 		{name: "string where an object belongs", contentType: jsonCT, body: `{"address":"Oslo"}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.address"},
 		{name: "top-level array", contentType: jsonCT, body: `[{"name":"x"}]`, wantStatus: 400, wantCode: "validation_failed", wantField: "body"},
 		{name: "top-level string", contentType: jsonCT, body: `"x"`, wantStatus: 400, wantCode: "validation_failed", wantField: "body"},
 		{name: "top-level number", contentType: jsonCT, body: `1`, wantStatus: 400, wantCode: "validation_failed", wantField: "body"},
 
-		// Unknown fields.
+		// Unknown, duplicate and case-variant member names: two parsers must never read one body two ways.
 		{name: "unknown field", contentType: jsonCT, body: `{"name":"x","isAdmin":true}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.isAdmin"},
+		{name: "duplicate field", contentType: jsonCT, body: `{"count":1,"count":1000000}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.count"},
+		{name: "duplicate nested field", contentType: jsonCT, body: `{"address":{"city":"a","city":"b"}}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.address.city"},
+		{name: "case-variant field", contentType: jsonCT, body: `{"Count":7}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.Count"},
+		{name: "upper-case field", contentType: jsonCT, body: `{"NAME":"Al"}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.NAME"},
+		{name: "case variant beside the field", contentType: jsonCT, body: `{"name":"a","Name":"b"}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.Name"},
+		{name: "invalid UTF-8", contentType: jsonCT, body: "{\"name\":\"\xff\xfe\"}", wantStatus: 400, wantCode: "validation_failed", wantField: "body.name"},
 
 		// A field type's own validation passes through.
 		{name: "field type rejects its value", contentType: jsonCT, body: `{"amount":-1}`, wantStatus: 400, wantCode: "validation_failed", wantField: "body.amount"},
@@ -161,11 +167,11 @@ func TestDecode(t *testing.T) {
 func TestDecodeTypeMessages(t *testing.T) {
 	tests := []struct{ body, want string }{
 		{`{"name":1}`, "must be a string"},
-		{`{"count":"1"}`, "must be a number"},
+		{`{"count":"1"}`, "must be an integer"},
 		{`{"ratio":"1"}`, "must be a number"},
 		{`{"active":1}`, "must be a boolean"},
 		{`{"tags":{}}`, "must be an array"},
-		{`{"address":[]}`, "must be an object"},
+		{`{"address":[]}`, "must be a JSON object"},
 		{`[]`, "must be a JSON object"},
 	}
 	for _, tt := range tests {
