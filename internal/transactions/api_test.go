@@ -38,6 +38,14 @@ func TestCreateRejectsBadInput(t *testing.T) {
 		{"transfer three decimals", "transfer", `{"recipientId": "` + stranger + `", "amount": 10.005}`, nil, 400, "validation_failed", "body.amount"},
 		{"long description", "topup", `{"amount": 1, "description": "` + strings.Repeat("d", 501) + `"}`, nil, 400, "validation_failed", "body.description"},
 		{"unknown field", "topup", `{"amount": 1, "userId": "x"}`, nil, 400, "validation_failed", "body.userId"},
+		{"duplicate amount", "topup", `{"amount": 1, "amount": 1000000}`, nil, 400, "validation_failed", "body.amount"},
+		{"case-variant amount", "topup", `{"Amount": 7.77}`, nil, 400, "validation_failed", "body.Amount"},
+		{"case variant beside the amount", "transfer", `{"recipientId": "` + stranger + `", "amount": 1, "AMOUNT": 100}`, nil, 400, "validation_failed", "body.AMOUNT"},
+		{"description with CR LF", "topup", `{"amount": 1, "description": "Rent\r\nBcc: all@example.com"}`, nil, 400, "validation_failed", "body.description"},
+		{"description with NUL", "topup", `{"amount": 1, "description": "a\u0000b"}`, nil, 400, "validation_failed", "body.description"},
+		{"description with a bidi override", "topup", `{"amount": 1, "description": "refund \u202egnp.exe"}`, nil, 400, "validation_failed", "body.description"},
+		{"description with a zero-width space", "topup", `{"amount": 1, "description": "pay\u200bpal"}`, nil, 400, "validation_failed", "body.description"},
+		{"description not UTF-8", "topup", "{\"amount\": 1, \"description\": \"\xff\"}", nil, 400, "validation_failed", "body.description"},
 		{"empty idempotency key", "topup", `{"amount": 1}`, []string{IdempotencyHeader, ""}, 400, "validation_failed", "header.Idempotency-Key"},
 		{"long idempotency key", "topup", `{"amount": 1}`, []string{IdempotencyHeader, strings.Repeat("k", 256)}, 400, "validation_failed", "header.Idempotency-Key"},
 		{"self transfer", "transfer", `{"recipientId": "` + u.id + `", "amount": 1}`, nil, 400, "self_transfer", ""},
@@ -144,9 +152,13 @@ func TestTransferRejected(t *testing.T) {
 	if failed.FailureReason != contract.ReasonInsufficientFunds || failed.CompletedAt != nil {
 		t.Fatalf("failed = %+v", failed)
 	}
-	// The recipient sees it too; a stranger does not.
-	if got := h.get(bob, tx.ID); got.Status != 200 || got.tx(t).FailureReason != contract.ReasonInsufficientFunds {
-		t.Fatalf("recipient GET: %d %s", got.Status, got.Body)
+	// The money never reached the recipient, and why it failed is the sender's business: the
+	// recipient sees it neither by id nor in any list; nor does a stranger.
+	expectProblem(t, h.get(bob, tx.ID), 404, "not_found", "")
+	for _, q := range []string{"", "?direction=received", "?status=failed", "?type=transfer"} {
+		if res := h.do("GET", "/api/v1/transactions"+q, nil, bob); res.JSON(t)["total"] != 0.0 {
+			t.Errorf("recipient's list %q shows the failed transfer: %s", q, res.Body)
+		}
 	}
 	expectProblem(t, h.get(h.newUser(), tx.ID), 404, "not_found", "")
 	h.expectPublished(contract.TransactionFailed, tx.ID, 1)

@@ -117,7 +117,7 @@ func (s *Service) Transaction(ctx context.Context, userID, id string) (Transacti
 	notFound := failure.New(failure.NotFound, "no such transaction")
 	var t Transaction
 	if hit, _ := cache.GetJSON(ctx, s.cache, txKey(id), &t); hit && isTerminal(t.Status) {
-		if !t.party(userID) {
+		if !t.visibleTo(userID) {
 			return Transaction{}, notFound
 		}
 		return t, nil
@@ -136,7 +136,7 @@ func (s *Service) Transaction(ctx context.Context, userID, id string) (Transacti
 			s.logger.DebugContext(ctx, "transaction not cached", "err", err)
 		}
 	}
-	if !t.party(userID) {
+	if !t.visibleTo(userID) {
 		return Transaction{}, notFound
 	}
 	return t, nil

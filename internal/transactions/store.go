@@ -180,31 +180,44 @@ func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur t
 	return txDoc{}, false, fmt.Errorf("transaction %s: status kept changing under %d tries", id.Hex(), maxStepTries)
 }
 
-// listFilter is the query of the caller's transactions.
-func listFilter(userID string, f ListFilter) bson.D {
-	q := bson.D{}
-	switch f.Direction {
-	case directionSent:
-		q = append(q, bson.E{Key: "userId", Value: userID})
-	case directionReceived:
-		q = append(q, bson.E{Key: "recipientId", Value: userID})
+// listFilter is the query of the caller's transactions: all they sent, and what they received unless
+// it failed — a failed transfer never reached its recipient, and why it failed is the sender's
+// business. ok is false when the filter can match nothing.
+func listFilter(userID string, f ListFilter) (q bson.D, ok bool) {
+	var parties bson.A
+	if f.Direction != directionReceived {
+		sent := bson.D{{Key: "userId", Value: userID}}
+		if f.Status != "" {
+			sent = append(sent, bson.E{Key: "status", Value: f.Status})
+		}
+		parties = append(parties, sent)
+	}
+	if f.Direction != directionSent && f.Status != contract.StatusFailed {
+		status := any(bson.D{{Key: "$ne", Value: contract.StatusFailed}})
+		if f.Status != "" {
+			status = f.Status
+		}
+		parties = append(parties, bson.D{{Key: "recipientId", Value: userID}, {Key: "status", Value: status}})
+	}
+	switch len(parties) {
+	case 0:
+		return nil, false
+	case 1:
+		q = parties[0].(bson.D)
 	default:
-		q = append(q, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "userId", Value: userID}},
-			bson.D{{Key: "recipientId", Value: userID}},
-		}})
+		q = bson.D{{Key: "$or", Value: parties}}
 	}
 	if f.Type != "" {
 		q = append(q, bson.E{Key: "type", Value: f.Type})
 	}
-	if f.Status != "" {
-		q = append(q, bson.E{Key: "status", Value: f.Status})
-	}
-	return q
+	return q, true
 }
 
 func (s *store) list(ctx context.Context, userID string, f ListFilter, limit, offset int) ([]txDoc, int64, error) {
-	q := listFilter(userID, f)
+	q, ok := listFilter(userID, f)
+	if !ok {
+		return []txDoc{}, 0, nil
+	}
 	total, err := s.txs.CountDocuments(ctx, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count transactions: %w", err)

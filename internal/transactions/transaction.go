@@ -8,12 +8,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/freetext"
 	"github.com/mint-wallet/mint/internal/platform/money"
 )
 
@@ -33,9 +33,10 @@ type Transaction struct {
 	CompletedAt   *time.Time   `json:"completedAt,omitempty"`
 }
 
-// party reports whether userID may see t: its sender/owner or its recipient.
-func (t Transaction) party(userID string) bool {
-	return userID != "" && (t.UserID == userID || t.RecipientID == userID)
+// visibleTo reports whether userID may see t: its sender or owner, or its recipient unless it failed
+// (a failed transfer never reached the recipient; its reason is the sender's business).
+func (t Transaction) visibleTo(userID string) bool {
+	return userID != "" && (t.UserID == userID || t.RecipientID == userID && t.Status != contract.StatusFailed)
 }
 
 // TopupRequest is the body of POST /transactions/topup.
@@ -92,7 +93,8 @@ func (r TransferRequest) validate(userID string) (command, error) {
 }
 
 // validateCommon checks the fields every creation request has; money.Requested already rejected a
-// malformed amount while decoding, so here only an absent one remains.
+// malformed amount while decoding, so here only an absent one remains. A description is free text
+// (it is shown in mails and statements), stored normalised.
 func validateCommon(a money.Requested, desc *string, errs *failure.Fields) (money.Amount, string) {
 	amount, err := a.Required(money.DefaultField)
 	if err != nil {
@@ -100,9 +102,11 @@ func validateCommon(a money.Requested, desc *string, errs *failure.Fields) (mone
 	}
 	var d string
 	if desc != nil {
-		d = *desc
-		if utf8.RuneCountInString(d) > maxDescription {
+		d = freetext.Normalize(*desc)
+		if freetext.Length(d) > maxDescription {
 			errs.Add("body.description", "must be at most 500 characters")
+		} else if msg := freetext.Problem(d); msg != "" {
+			errs.Add("body.description", msg)
 		}
 	}
 	return amount, d
