@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,6 +74,9 @@ func TestSessionLifecycle(t *testing.T) {
 func TestSignupAndLoginRejectBadInput(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	taken := h.signup("Grace", "Hopper")
+	// One address spelled composed (NFC); the table signs up its decomposed (NFD) twin.
+	must(t, h.do("POST", "/api/v1/auth/signup", map[string]string{"firstName": "Zoë", "lastName": "NFC",
+		"email": "zo\u00eb@example.com", "password": "password-123"}, ""), 201)
 	valid := func(change func(m map[string]any)) map[string]any {
 		m := map[string]any{"firstName": "Alan", "lastName": "Turing", "email": "alan@example.com", "password": "enigma-machine"}
 		change(m)
@@ -88,6 +93,7 @@ func TestSignupAndLoginRejectBadInput(t *testing.T) {
 		field  string
 	}{
 		{"duplicate email, other case", "/api/v1/auth/signup", valid(func(m map[string]any) { m["email"] = strings.ToUpper(taken.email) }), nil, 409, "email_taken", ""},
+		{"duplicate email, other Unicode form", "/api/v1/auth/signup", valid(func(m map[string]any) { m["email"] = "zoe\u0308@example.com" }), nil, 409, "email_taken", ""},
 		{"bad email", "/api/v1/auth/signup", valid(func(m map[string]any) { m["email"] = "not-an-email" }), nil, 400, "validation_failed", "body.email"},
 		{"email with display name", "/api/v1/auth/signup", valid(func(m map[string]any) { m["email"] = "Alan <alan@example.com>" }), nil, 400, "validation_failed", "body.email"},
 		{"short password", "/api/v1/auth/signup", valid(func(m map[string]any) { m["password"] = "short" }), nil, 400, "validation_failed", "body.password"},
@@ -112,6 +118,18 @@ func TestSignupAndLoginRejectBadInput(t *testing.T) {
 		{"login password operator", "/api/v1/auth/login", map[string]any{"email": taken.email, "password": map[string]any{"$ne": ""}}, nil, 400, "validation_failed", "body.password"},
 		{"login missing password", "/api/v1/auth/login", map[string]any{"email": taken.email}, nil, 400, "validation_failed", "body.password"},
 		{"login wrong password", "/api/v1/auth/login", map[string]any{"email": taken.email, "password": "wrong-password"}, nil, 401, "invalid_credentials", ""},
+		{"login 60 KB email", "/api/v1/auth/login", map[string]any{"email": strings.Repeat("e", 60<<10) + "@example.com", "password": "x"}, nil, 400, "validation_failed", "body.email"},
+		{"login malformed email", "/api/v1/auth/login", map[string]any{"email": "not-an-email", "password": "x"}, nil, 400, "validation_failed", "body.email"},
+		{"login password over 128", "/api/v1/auth/login", map[string]any{"email": taken.email, "password": strings.Repeat("p", 129)}, nil, 400, "validation_failed", "body.password"},
+		{"login password with NUL", "/api/v1/auth/login", map[string]any{"email": taken.email, "password": "pass\x00word"}, nil, 400, "validation_failed", "body.password"},
+		{"IP-literal domain", "/api/v1/auth/signup", valid(func(m map[string]any) { m["email"] = "e@[127.0.0.1]" }), nil, 400, "validation_failed", "body.email"},
+		{"numeric domain", "/api/v1/auth/signup", valid(func(m map[string]any) { m["email"] = "e@127.0.0.1" }), nil, 400, "validation_failed", "body.email"},
+		{"quoted local part", "/api/v1/auth/signup", valid(func(m map[string]any) { m["email"] = `"a b"@example.com` }), nil, 400, "validation_failed", "body.email"},
+		{"email with a bidi override", "/api/v1/auth/signup", valid(func(m map[string]any) { m["email"] = "ev\u202eil@example.com" }), nil, 400, "validation_failed", "body.email"},
+		{"name with a line break", "/api/v1/auth/signup", valid(func(m map[string]any) { m["firstName"] = "Al\nan" }), nil, 400, "validation_failed", "body.firstName"},
+		{"name with a zero-width space", "/api/v1/auth/signup", valid(func(m map[string]any) { m["lastName"] = "Tu\u200bring" }), nil, 400, "validation_failed", "body.lastName"},
+		{"duplicate member", "/api/v1/auth/signup", `{"firstName":"A","firstName":"B","lastName":"T","email":"d@example.com","password":"enigma-machine"}`, nil, 400, "validation_failed", "body.firstName"},
+		{"case-variant member", "/api/v1/auth/signup", `{"FIRSTNAME":"Al","lastName":"T","email":"c@example.com","password":"enigma-machine"}`, nil, 400, "validation_failed", "body.FIRSTNAME"},
 		{"login unknown email", "/api/v1/auth/login", map[string]any{"email": "nobody@example.com", "password": "password-123"}, nil, 401, "invalid_credentials", ""},
 	}
 	for _, tt := range tests {
@@ -197,6 +215,36 @@ func TestUsers(t *testing.T) {
 		expectProblem(t, h.do("GET", "/api/v1/users/search?q=a", nil, me.token), 400, "validation_failed", "query.q")
 		expectProblem(t, h.do("GET", "/api/v1/users/search?q="+strings.Repeat("a", 101), nil, me.token), 400, "validation_failed", "query.q")
 	})
+	t.Run("search shows an email only to whoever typed its start", func(t *testing.T) {
+		emails := func(q string) map[string]string {
+			res := h.do("GET", "/api/v1/users/search?q="+q, nil, me.token)
+			var out struct {
+				Users []struct{ ID, Email string } `json:"users"`
+			}
+			if err := json.Unmarshal(res.Body, &out); err != nil || res.Status != 200 {
+				t.Fatalf("search %q: %d %s", q, res.Status, res.Body)
+			}
+			m := map[string]string{}
+			for _, u := range out.Users {
+				m[u.ID] = u.Email
+			}
+			return m
+		}
+		if got := emails("knuth"); len(got) != 1 || got[others[1].id] != "" {
+			t.Errorf("search by name = %v, want Knuth without his email", got)
+		}
+		if got := emails("donald.kn"); got[others[1].id] != others[1].email {
+			t.Errorf("search by email prefix = %v, want Knuth with %s", got, others[1].email)
+		}
+		if got := emails("DONALD.KN"); got[others[1].id] != others[1].email {
+			t.Errorf("search by upper-case email prefix = %v, want Knuth with %s", got, others[1].email)
+		}
+	})
+	t.Run("search refuses text no one types", func(t *testing.T) {
+		for _, q := range []string{"%ff%fe", "ab%00", "a%0Ab", "ab%E2%80%AE"} {
+			expectProblem(t, h.do("GET", "/api/v1/users/search?q="+q, nil, me.token), 400, "validation_failed", "query.q")
+		}
+	})
 	t.Run("one user", func(t *testing.T) {
 		res := h.do("GET", "/api/v1/users/"+others[1].id, nil, me.token)
 		if res.Status != 200 {
@@ -235,28 +283,115 @@ func TestUsers(t *testing.T) {
 	})
 }
 
-func TestLoginThrottlePerAccount(t *testing.T) {
-	h := newHarness(t, harnessOptions{throttle: auth.ThrottleConfig{MaxFailures: 3, Window: time.Minute}})
-	victim, bystander := h.signup("Vic", "Tim"), h.signup("By", "Stander")
-	for i := range 3 {
-		res := h.do("POST", "/api/v1/auth/login", map[string]string{"email": victim.email, "password": "guess-" + string(rune('a'+i))}, "")
-		expectProblem(t, res, 401, "invalid_credentials", "")
+// slowThrottle lets MaxFailures through per client and 8 per account, then makes the next attempt
+// wait an hour: nothing a test does is admitted by the passing of time.
+var slowThrottle = auth.ThrottleConfig{MaxFailures: 5, AccountMaxFailures: 8, Delay: time.Hour, MaxDelay: time.Hour, Window: 24 * time.Hour}
+
+func (h *harness) login(email, password string, headers ...string) response {
+	h.t.Helper()
+	return h.do("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": password}, "", headers...)
+}
+
+func from(ip string) []string { return []string{"X-Forwarded-For", ip} }
+
+func deviceCookie(t testing.TB, res response) string {
+	t.Helper()
+	for _, c := range (&http.Response{Header: res.Header}).Cookies() {
+		if c.Name == auth.DeviceCookie && c.Value != "" {
+			if c.Path != "/api/v1/auth/login" || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Errorf("device cookie %+v: want Path /api/v1/auth/login, HttpOnly, SameSite=Strict", c)
+			}
+			return c.Value
+		}
 	}
-	// Locked now, even with the right password; the lock says when to come back.
-	res := h.do("POST", "/api/v1/auth/login", map[string]string{"email": victim.email, "password": "password-123"}, "")
+	t.Fatalf("no %s cookie in %v", auth.DeviceCookie, res.Header.Values("Set-Cookie"))
+	return ""
+}
+
+// TestLoginThrottleCountsBeforeChecking: 149 concurrent wrong guesses from one client check exactly
+// MaxFailures passwords; the rest are refused before their hash runs, and so is the right password
+// after them.
+func TestLoginThrottleCountsBeforeChecking(t *testing.T) {
+	h := newHarness(t, harnessOptions{throttle: slowThrottle})
+	victim := h.signup("Vic", "Tim")
+	statuses := make(chan int, 149)
+	var wg sync.WaitGroup
+	for i := range cap(statuses) {
+		wg.Go(func() { statuses <- h.login(victim.email, fmt.Sprintf("guess-%03d", i), from("203.0.113.7")...).Status })
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for st := range statuses {
+		count[st]++
+	}
+	if count[401] != slowThrottle.MaxFailures || count[429] != 149-slowThrottle.MaxFailures {
+		t.Fatalf("149 concurrent guesses answered %v: want exactly %d checked (401), the rest refused (429)", count, slowThrottle.MaxFailures)
+	}
+	res := h.login(victim.email, "password-123", from("203.0.113.7")...)
 	expectProblem(t, res, 429, "rate_limited", "")
 	if ra := res.Header.Get("Retry-After"); ra == "" || ra == "0" {
 		t.Fatalf("Retry-After = %q", ra)
 	}
-	// Unknown emails are throttled the same way, so a lock does not reveal an account.
+}
+
+// TestLoginThrottleSparesTheOwner: strangers exhaust their own clients' buckets and the account's
+// shared one; the owner still signs in from a device the account signed in from before, even from
+// the strangers' address; other accounts are untouched.
+func TestLoginThrottleSparesTheOwner(t *testing.T) {
+	h := newHarness(t, harnessOptions{throttle: slowThrottle})
+	owner, bystander := h.signup("Own", "Er"), h.signup("By", "Stander")
+	device := deviceCookie(t, must(t, h.login(owner.email, "password-123", from("198.51.100.1")...), 200))
+
+	for i := range slowThrottle.MaxFailures {
+		expectProblem(t, h.login(owner.email, fmt.Sprintf("guess-%d", i), from("203.0.113.1")...), 401, "invalid_credentials", "")
+	}
+	expectProblem(t, h.login(owner.email, "password-123", from("203.0.113.1")...), 429, "rate_limited", "")
+	// The stranger's client is throttled, not the account: the owner signs in from elsewhere.
+	must(t, h.login(owner.email, "password-123", from("198.51.100.2")...), 200)
+
+	// Strangers spread over many addresses use up what the account allows unrecognised clients...
+	for i := range slowThrottle.AccountMaxFailures - slowThrottle.MaxFailures {
+		expectProblem(t, h.login(owner.email, "guess", from(fmt.Sprintf("192.0.2.%d", i+1))...), 401, "invalid_credentials", "")
+	}
+	expectProblem(t, h.login(owner.email, "password-123", from("192.0.2.200")...), 429, "rate_limited", "")
+	// ...but the owner's device has a bucket of its own, even from a throttled address.
+	again := must(t, h.login(owner.email, "password-123", append(from("203.0.113.1"), "Cookie", auth.DeviceCookie+"="+device)...), 200)
+	// A device cookie of another account is no device of this one.
+	expectProblem(t, h.login(bystander.email, "guess", append(from("203.0.113.1"), "Cookie", auth.DeviceCookie+"="+deviceCookie(t, again))...), 401, "invalid_credentials", "")
+	must(t, h.login(bystander.email, "password-123", from("203.0.113.1")...), 200)
+
+	// A device token is never a session.
+	expectProblem(t, h.do("GET", "/api/v1/auth/user", nil, device), 401, "unauthenticated", "")
+	// Unknown emails are throttled the same way, so a refusal reveals no account.
+	for range slowThrottle.MaxFailures {
+		expectProblem(t, h.login("ghost@example.com", "password-123", from("203.0.113.9")...), 401, "invalid_credentials", "")
+	}
+	expectProblem(t, h.login("ghost@example.com", "password-123", from("203.0.113.9")...), 429, "rate_limited", "")
+}
+
+// TestLoginThrottleForgetsTheOwnersSuccess: a client's own failures end with its success, and the
+// owner's sign-ins from unrecognised clients do not count against the account.
+func TestLoginThrottleForgetsTheOwnersSuccess(t *testing.T) {
+	h := newHarness(t, harnessOptions{throttle: slowThrottle})
+	owner := h.signup("Re", "Peat")
 	for range 3 {
-		h.do("POST", "/api/v1/auth/login", map[string]string{"email": "ghost@example.com", "password": "password-123"}, "")
+		for i := range slowThrottle.MaxFailures - 1 {
+			expectProblem(t, h.login(owner.email, fmt.Sprintf("typo-%d", i), from("198.51.100.7")...), 401, "invalid_credentials", "")
+		}
+		must(t, h.login(owner.email, "password-123", from("198.51.100.7")...), 200)
 	}
-	expectProblem(t, h.do("POST", "/api/v1/auth/login", map[string]string{"email": "ghost@example.com", "password": "x-123456"}, ""), 429, "rate_limited", "")
-	// Other accounts, from the same client, are unaffected.
-	if ok := h.do("POST", "/api/v1/auth/login", map[string]string{"email": bystander.email, "password": "password-123"}, ""); ok.Status != 200 {
-		t.Fatalf("bystander login: %d %s", ok.Status, ok.Body)
+	for i := range 2 * slowThrottle.AccountMaxFailures {
+		must(t, h.login(owner.email, "password-123", from(fmt.Sprintf("198.51.100.%d", 100+i))...), 200)
 	}
+}
+
+func must(t testing.TB, res response, status int) response {
+	t.Helper()
+	if res.Status != status {
+		t.Fatalf("status %d, want %d: %s", res.Status, status, res.Body)
+	}
+	return res
 }
 
 // TestSignupEventPublished checks user.signup leaves through the outbox, once, with the contract's

@@ -19,7 +19,7 @@ func BenchmarkLogin(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, _, err := svc.Login(context.Background(), req); err != nil {
+			if _, err := svc.Login(context.Background(), req, auth.Client{}); err != nil {
 				b.Error(err)
 				return
 			}

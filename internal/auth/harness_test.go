@@ -41,7 +41,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		o.hash = fastHash
 	}
 	if o.throttle.MaxFailures == 0 {
-		o.throttle = auth.ThrottleConfig{MaxFailures: 5, Window: time.Minute}
+		o.throttle = auth.ThrottleConfig{MaxFailures: 5, Delay: time.Hour, MaxDelay: time.Hour}
 	}
 	mod, err := auth.New(env.Ctx, auth.Config{
 		KeysFile: filepath.Join(env.KeysDir, "keys.json"), CreateKeys: true, TokenLifetime: time.Hour,

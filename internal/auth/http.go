@@ -13,6 +13,8 @@ import (
 // SessionCookie is the cookie holding the session token.
 const SessionCookie = "mint_session"
 
+const loginPath = "/api/v1/auth/login"
+
 // SessionResponse is a user with the session just issued: browsers use the cookie, API clients the token.
 type SessionResponse struct {
 	User
@@ -57,8 +59,8 @@ func (h *handlers) register(rt *httpx.Router) {
 		Summary: "Create an account and sign in", Request: SignupRequest{},
 		Responses: []openapi.Response{{Status: 201, Description: "the new user; sets the mint_session cookie", Body: SessionResponse{}}},
 		Errors:    []int{400, 409, 413, 415}}, h.signup)
-	rt.Handle(openapi.Operation{Method: "POST", Path: "/api/v1/auth/login", ID: "login", Tags: tags,
-		Summary: "Sign in", Request: LoginRequest{},
+	rt.Handle(openapi.Operation{Method: "POST", Path: loginPath, ID: "login", Tags: tags,
+		Summary: "Sign in (throttled per client and account; a mint_device cookie from an earlier sign-in keeps this device apart from strangers)", Request: LoginRequest{},
 		Responses: []openapi.Response{{Status: 200, Description: "the user; sets the mint_session cookie", Body: SessionResponse{}}},
 		Errors:    []int{400, 401, 413, 415, 429}}, h.login)
 	rt.Handle(openapi.Operation{Method: "POST", Path: "/api/v1/auth/logout", ID: "logout", Tags: tags, Auth: true,
@@ -98,12 +100,11 @@ func (h *handlers) signup(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.Decode(r, &req); err != nil {
 		return err
 	}
-	u, sess, err := h.svc.Signup(r.Context(), req)
+	in, err := h.svc.Signup(r.Context(), req)
 	if err != nil {
 		return err
 	}
-	h.setCookie(w, sess)
-	httpx.WriteJSON(w, http.StatusCreated, SessionResponse{User: u, Token: sess.Token, ExpiresAt: sess.ExpiresAt})
+	h.writeSignIn(w, http.StatusCreated, in)
 	return nil
 }
 
@@ -112,12 +113,15 @@ func (h *handlers) login(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.Decode(r, &req); err != nil {
 		return err
 	}
-	u, sess, err := h.svc.Login(r.Context(), req)
+	c := Client{IP: httpx.ClientIP(r)}
+	if dc, err := r.Cookie(DeviceCookie); err == nil {
+		c.Device = dc.Value
+	}
+	in, err := h.svc.Login(r.Context(), req, c)
 	if err != nil {
 		return err
 	}
-	h.setCookie(w, sess)
-	httpx.WriteJSON(w, http.StatusOK, SessionResponse{User: u, Token: sess.Token, ExpiresAt: sess.ExpiresAt})
+	h.writeSignIn(w, http.StatusOK, in)
 	return nil
 }
 
@@ -199,8 +203,14 @@ func (h *handlers) jwksDoc(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-func (h *handlers) setCookie(w http.ResponseWriter, s Session) {
+// writeSignIn sets the session cookie and the device cookie — sent back only to the login route, the
+// one place that reads it — and writes the user with the token.
+func (h *handlers) writeSignIn(w http.ResponseWriter, status int, in SignIn) {
+	s := in.Session
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.Token, Path: "/",
 		MaxAge: int(s.ExpiresAt.Sub(s.IssuedAt).Seconds()), Expires: s.ExpiresAt,
 		HttpOnly: true, Secure: h.secureCookie, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: in.Device, Path: loginPath,
+		MaxAge: int(DeviceLifetime.Seconds()), HttpOnly: true, Secure: h.secureCookie, SameSite: http.SameSiteStrictMode})
+	httpx.WriteJSON(w, status, SessionResponse{User: in.User, Token: s.Token, ExpiresAt: s.ExpiresAt})
 }

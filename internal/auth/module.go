@@ -91,8 +91,17 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &Service{store: st, hasher: hasher, issuer: issuer, cache: d.Cache, outbox: relay, revoked: revoked,
-		throttle: cfg.Throttle, logger: d.Logger, now: d.Now}
+	devs, err := newDevices(keys, cfg.Issuer, d.Now)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(d.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Throttle = cfg.Throttle.withDefaults()
+	svc := &Service{store: st, hasher: hasher, issuer: issuer, devices: devs, cache: d.Cache, outbox: relay, revoked: revoked,
+		throttle: cfg.Throttle, metrics: m, logger: d.Logger, now: d.Now}
 	return &Module{
 		svc:      svc,
 		handlers: &handlers{svc: svc, secureCookie: cfg.SecureCookie, jwks: keys.JWKS},

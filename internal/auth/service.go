@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/freetext"
 	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 )
 
@@ -36,13 +36,6 @@ type Identity struct {
 // next sweep.
 type Notifier interface{ Notify(ids ...any) }
 
-// ThrottleConfig bounds failed logins per account (not per IP: an attacker has many IPs, a victim one
-// account).
-type ThrottleConfig struct {
-	MaxFailures int           // failures allowed in Window before logins are refused
-	Window      time.Duration // how long failures are remembered
-}
-
 // UserCacheTTL is how long a user stays cached (the seed's 5 minutes).
 const UserCacheTTL = 5 * time.Minute
 
@@ -53,10 +46,12 @@ type Service struct {
 	store    *store
 	hasher   *password.Hasher
 	issuer   *jwtsign.Issuer
+	devices  *devices
 	cache    cache.Cache
 	outbox   Notifier
 	revoked  *revocations
 	throttle ThrottleConfig
+	metrics  *metrics
 	logger   *slog.Logger
 	now      func() time.Time
 }
@@ -64,14 +59,14 @@ type Service struct {
 func userKey(id string) string { return "auth:users:" + id }
 
 // Signup creates an account and its session, and owes a user.signup event (stored with the user).
-func (s *Service) Signup(ctx context.Context, req SignupRequest) (User, Session, error) {
+func (s *Service) Signup(ctx context.Context, req SignupRequest) (SignIn, error) {
 	v, err := req.validate()
 	if err != nil {
-		return User{}, Session{}, err
+		return SignIn{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, v.Password)
 	if err != nil {
-		return User{}, Session{}, fmt.Errorf("signup: %w", err)
+		return SignIn{}, fmt.Errorf("signup: %w", err)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	d := userDoc{ID: bson.NewObjectIDFromTimestamp(now), FirstName: v.FirstName, MiddleName: v.MiddleName,
@@ -79,80 +74,77 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (User, Session,
 	ev, err := contract.NewEvent(ctx, contract.AuthEvents, contract.UserSignup, now, contract.UserSignupData{
 		UserID: d.ID.Hex(), Email: d.Email, FirstName: d.FirstName, LastName: d.LastName, CreatedAt: now})
 	if err != nil {
-		return User{}, Session{}, fmt.Errorf("signup: %w", err)
+		return SignIn{}, fmt.Errorf("signup: %w", err)
 	}
 	d.Outbox = []contract.Event{ev}
 	if err := s.store.insertUser(ctx, d); err != nil {
-		return User{}, Session{}, err
+		return SignIn{}, err
 	}
 	s.outbox.Notify(d.ID)
-	sess, err := s.issue(d.ID.Hex(), now)
-	if err != nil {
-		return User{}, Session{}, fmt.Errorf("signup: %w", err)
-	}
-	return d.user(), sess, nil
+	return s.signIn(d, now)
 }
 
-// Login checks credentials. An unknown email and a wrong password fail alike, in the same time: both
-// verify one hash and record one failure.
-func (s *Service) Login(ctx context.Context, req LoginRequest) (User, Session, error) {
+// SignIn is a successful sign-up or login: the user, the session, and a fresh device token for the
+// next login (each sign-in renews it, so a device stays recognised DeviceLifetime after its last one).
+type SignIn struct {
+	User   User
+	Session
+	Device string
+}
+
+// Login checks credentials. The attempt is counted before the password is checked (throttle.go), so
+// no amount of concurrency checks more passwords than the throttle allows. An unknown email and a
+// wrong password fail alike, in the same time: both are counted and verify one hash.
+func (s *Service) Login(ctx context.Context, req LoginRequest, c Client) (SignIn, error) {
 	email, err := req.validate()
 	if err != nil {
-		return User{}, Session{}, err
+		return SignIn{}, err
 	}
 	now := s.now().UTC()
-	tries, err := s.store.loginFailures(ctx, email)
-	if err != nil {
-		return User{}, Session{}, err
-	}
-	if wait := s.lockedFor(tries, now); wait > 0 {
-		return User{}, Session{}, &failure.Error{Kind: failure.RateLimited, RetryAfter: wait,
-			Detail: "too many failed logins for this account; try again later"}
-	}
 	d, findErr := s.store.userByEmail(ctx, email)
+	if findErr != nil && !failure.Is(findErr, failure.NotFound) {
+		return SignIn{}, findErr
+	}
+	deviceID := ""
+	if findErr == nil {
+		deviceID = s.devices.recognise(ctx, c.Device, d.ID.Hex())
+	}
+	attempt, err := s.admitLogin(ctx, email, c, deviceID, now)
+	if err != nil {
+		return SignIn{}, err
+	}
 	var ok bool
-	switch {
-	case failure.Is(findErr, failure.NotFound):
+	if findErr != nil {
 		err = s.hasher.VerifyDummy(ctx, req.Password)
-	case findErr != nil:
-		return User{}, Session{}, findErr
-	default:
+	} else {
 		ok, err = s.hasher.Verify(ctx, req.Password, d.PasswordHash)
 	}
 	if err != nil {
-		return User{}, Session{}, fmt.Errorf("login: %w", err)
+		return SignIn{}, fmt.Errorf("login: %w", err)
 	}
 	if !ok {
-		if err := s.store.recordFailure(ctx, tries, now, s.throttle.Window); err != nil {
-			return User{}, Session{}, err
-		}
-		return User{}, Session{}, failure.New(failure.InvalidCredentials, "wrong email or password")
+		s.metrics.login(loginFailed)
+		return SignIn{}, failure.New(failure.InvalidCredentials, "wrong email or password")
 	}
-	if tries.Failures > 0 {
-		if err := s.store.clearFailures(ctx, email); err != nil {
-			return User{}, Session{}, err
-		}
+	s.metrics.login(loginSucceeded)
+	if err := s.succeeded(ctx, attempt); err != nil {
+		return SignIn{}, err
 	}
-	sess, err := s.issue(d.ID.Hex(), now)
-	if err != nil {
-		return User{}, Session{}, fmt.Errorf("login: %w", err)
-	}
-	return d.user(), sess, nil
+	return s.signIn(d, now)
 }
 
-func (s *Service) issue(userID string, now time.Time) (Session, error) {
-	tok, claims, err := s.issuer.Issue(userID, now)
+// signIn issues user d a session and a device token.
+func (s *Service) signIn(d userDoc, now time.Time) (SignIn, error) {
+	tok, claims, err := s.issuer.Issue(d.ID.Hex(), now)
 	if err != nil {
-		return Session{}, fmt.Errorf("issue token: %w", err)
+		return SignIn{}, fmt.Errorf("issue token: %w", err)
 	}
-	return Session{Token: tok, TokenID: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.Expiry}, nil
-}
-
-func (s *Service) lockedFor(t throttleDoc, now time.Time) time.Duration {
-	if t.Failures < s.throttle.MaxFailures {
-		return 0
+	device, err := s.devices.issue(d.ID.Hex(), now)
+	if err != nil {
+		return SignIn{}, err
 	}
-	return t.WindowStart.Add(s.throttle.Window).Sub(now)
+	return SignIn{User: d.user(), Device: device,
+		Session: Session{Token: tok, TokenID: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.Expiry}}, nil
 }
 
 // Logout revokes the caller's token until it expires.
@@ -197,19 +189,27 @@ func (s *Service) Users(ctx context.Context, limit, offset int) ([]PublicUser, i
 	return out, total, nil
 }
 
-// Search finds up to 20 users by name or email prefix; q is 2–100 characters, matched literally.
+// Search finds up to 20 users by name or email prefix; q is 2–100 characters of free text, matched
+// literally. A hit shows its email only when q is the start of it.
 func (s *Service) Search(ctx context.Context, q string) ([]SearchUser, error) {
-	q = strings.TrimSpace(q)
-	if n := utf8.RuneCountInString(q); n < 2 || n > 100 {
+	q = freetext.Normalize(q)
+	if msg := freetext.Problem(q); msg != "" {
+		return nil, failure.InvalidFields(failure.FieldError{Field: "query.q", Message: msg})
+	}
+	if n := freetext.Length(q); n < 2 || n > 100 {
 		return nil, failure.InvalidFields(failure.FieldError{Field: "query.q", Message: "must be 2 to 100 characters"})
 	}
 	docs, err := s.store.searchUsers(ctx, q, searchLimit)
 	if err != nil {
 		return nil, err
 	}
+	prefix := canonicalEmail(q)
 	out := make([]SearchUser, len(docs))
 	for i, d := range docs {
-		out[i] = SearchUser{ID: d.ID.Hex(), FirstName: d.FirstName, LastName: d.LastName, Email: d.Email}
+		out[i] = SearchUser{ID: d.ID.Hex(), FirstName: d.FirstName, LastName: d.LastName}
+		if strings.HasPrefix(d.Email, prefix) {
+			out[i].Email = d.Email
+		}
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -38,11 +39,26 @@ func (d userDoc) user() User {
 		Email: d.Email, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
 }
 
-// throttleDoc counts one account's failed logins in the current window.
-type throttleDoc struct {
-	Email       string    `bson:"_id"`
-	Failures    int       `bson:"failures"`
-	WindowStart time.Time `bson:"windowStart"`
+// attemptDoc is one claimed slot of a login-throttle bucket (throttle.go): the attempt and the
+// bucket's streak after it. Its _id, <bucket>/<n>, is what makes claiming atomic.
+type attemptDoc struct {
+	ID     string    `bson:"_id"`
+	Bucket bucket    `bson:"bucket"`
+	N      int64     `bson:"n"`
+	At     time.Time `bson:"at"`
+	Streak int       `bson:"streak"`
+	OK     bool      `bson:"ok,omitempty"`     // the attempt succeeded
+	Refund int       `bson:"refund,omitempty"` // attempts a success takes back out of the streak (policy.resetOnSuccess)
+}
+
+func slotID(b bucket, n int64) string { return string(b) + "/" + strconv.FormatInt(n, 10) }
+
+// bucketDoc points at a bucket's newest slot. It is written after the slot, so it may lag behind a
+// concurrent claim, never run ahead: it saves probing, the slots decide.
+type bucketDoc struct {
+	ID bucket    `bson:"_id"`
+	N  int64     `bson:"n"`
+	At time.Time `bson:"at"`
 }
 
 // revokedDoc is a token revoked by logout, kept until it would have expired anyway.
@@ -53,16 +69,23 @@ type revokedDoc struct {
 	RevokedAt time.Time `bson:"revokedAt"`
 }
 
-// store runs the auth service's queries. Collections: users, login_throttle, revoked_tokens.
+// store runs the auth service's queries. Collections: users, login_attempts and login_buckets (the
+// throttle), revoked_tokens.
 type store struct {
 	users    *mongo.Collection
-	throttle *mongo.Collection
+	attempts *mongo.Collection
+	buckets  *mongo.Collection
 	revoked  *mongo.Collection
 }
 
 func newStore(db *mongo.Database) *store {
-	return &store{users: db.Collection("users"), throttle: db.Collection("login_throttle"), revoked: db.Collection("revoked_tokens")}
+	return &store{users: db.Collection("users"), attempts: db.Collection("login_attempts"),
+		buckets: db.Collection("login_buckets"), revoked: db.Collection("revoked_tokens")}
 }
+
+// maxClaimRounds bounds how often one attempt loses the race for a slot before it is refused: each
+// lost round means another attempt was counted, so a bucket runs out of free attempts long before.
+const maxClaimRounds = 64
 
 func (s *store) ensureIndexes(ctx context.Context) error {
 	if err := mongox.EnsureIndexes(ctx, s.users,
@@ -70,6 +93,11 @@ func (s *store) ensureIndexes(ctx context.Context) error {
 		mongo.IndexModel{Keys: bson.D{{Key: "createdAt", Value: 1}}, Options: options.Index().SetName("createdAt")},
 	); err != nil {
 		return fmt.Errorf("users indexes: %w", err)
+	}
+	for _, c := range []*mongo.Collection{s.attempts, s.buckets} {
+		if err := mongox.EnsureIndexes(ctx, c, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}); err != nil {
+			return fmt.Errorf("%s indexes: %w", c.Name(), err)
+		}
 	}
 	if err := mongox.EnsureIndexes(ctx, s.revoked,
 		mongo.IndexModel{Keys: bson.D{{Key: "revokedAt", Value: 1}}, Options: options.Index().SetName("revokedAt")},
@@ -185,36 +213,70 @@ func (s *store) updateNames(ctx context.Context, id string, c nameChange, now ti
 	return s.userByID(ctx, id)
 }
 
-func (s *store) loginFailures(ctx context.Context, email string) (throttleDoc, error) {
-	var d throttleDoc
-	err := s.throttle.FindOne(ctx, bson.D{{Key: "_id", Value: email}}).Decode(&d)
+// claimAttempt counts an attempt in bucket b under policy p: it claims the slot after the newest one
+// when p admits it, and returns the slot, or how long to wait. Whoever inserts slot n+1 first has it;
+// a loser decides again from that slot.
+func (s *store) claimAttempt(ctx context.Context, b bucket, p policy, now time.Time) (attemptDoc, time.Duration, error) {
+	var (
+		next int64
+		last *attemptDoc
+	)
+	var head bucketDoc
+	switch err := s.buckets.FindOne(ctx, bson.D{{Key: "_id", Value: b}}).Decode(&head); {
+	case errors.Is(err, mongo.ErrNoDocuments):
+	case err != nil:
+		return attemptDoc{}, 0, fmt.Errorf("find login bucket: %w", err)
+	default:
+		next = head.N + 1
+		if last, err = s.attempt(ctx, slotID(b, head.N)); err != nil {
+			return attemptDoc{}, 0, err
+		}
+	}
+	for range maxClaimRounds {
+		streak, wait := p.admit(last, now)
+		if wait > 0 {
+			return attemptDoc{}, wait, nil
+		}
+		d := attemptDoc{ID: slotID(b, next), Bucket: b, N: next, At: now, Streak: streak}
+		_, err := s.attempts.InsertOne(ctx, d)
+		if err == nil {
+			_, err = s.buckets.UpdateOne(ctx, bson.D{{Key: "_id", Value: b}},
+				bson.D{{Key: "$max", Value: bson.D{{Key: "n", Value: next}, {Key: "at", Value: now}}}}, options.UpdateOne().SetUpsert(true))
+			if err != nil && !mongox.IsDuplicateKey(err) {
+				return attemptDoc{}, 0, fmt.Errorf("advance login bucket: %w", err)
+			}
+			return d, 0, nil
+		}
+		if !mongox.IsDuplicateKey(err) {
+			return attemptDoc{}, 0, fmt.Errorf("count login attempt: %w", err)
+		}
+		// Another attempt took slot next first: it is now the newest.
+		if last, err = s.attempt(ctx, d.ID); err != nil {
+			return attemptDoc{}, 0, err
+		}
+		next++
+	}
+	return attemptDoc{}, time.Second, nil
+}
+
+// attempt reads slot id, nil when it does not exist (swept).
+func (s *store) attempt(ctx context.Context, id string) (*attemptDoc, error) {
+	var d attemptDoc
+	err := s.attempts.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return throttleDoc{Email: email}, nil
+		return nil, nil
 	}
 	if err != nil {
-		return d, fmt.Errorf("find login throttle: %w", err)
+		return nil, fmt.Errorf("find login attempt: %w", err)
 	}
-	return d, nil
+	return &d, nil
 }
 
-// recordFailure counts a failed login for email, opening a new window when the last one has passed.
-func (s *store) recordFailure(ctx context.Context, prev throttleDoc, now time.Time, window time.Duration) error {
-	var err error
-	if prev.Failures == 0 || now.Sub(prev.WindowStart) >= window {
-		_, err = s.throttle.ReplaceOne(ctx, bson.D{{Key: "_id", Value: prev.Email}},
-			throttleDoc{Email: prev.Email, Failures: 1, WindowStart: now}, options.Replace().SetUpsert(true))
-	} else {
-		_, err = s.throttle.UpdateOne(ctx, bson.D{{Key: "_id", Value: prev.Email}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "failures", Value: 1}}}})
-	}
-	if err != nil {
-		return fmt.Errorf("record login failure: %w", err)
-	}
-	return nil
-}
-
-func (s *store) clearFailures(ctx context.Context, email string) error {
-	if _, err := s.throttle.DeleteOne(ctx, bson.D{{Key: "_id", Value: email}}); err != nil {
-		return fmt.Errorf("clear login failures: %w", err)
+// attemptSucceeded records that the attempt of slot id succeeded, for whoever claims the next slot.
+func (s *store) attemptSucceeded(ctx context.Context, id string, refund int) error {
+	set := bson.D{{Key: "ok", Value: true}, {Key: "refund", Value: refund}}
+	if _, err := s.attempts.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return fmt.Errorf("record login success: %w", err)
 	}
 	return nil
 }
@@ -238,14 +300,19 @@ func (s *store) revokedSince(ctx context.Context, since time.Time) ([]revokedDoc
 	return docs, nil
 }
 
-// sweep deletes what has expired: revoked tokens past their expiry and stale throttle windows. A
-// sweeper instead of TTL indexes, which FerretDB lacks.
+// sweep deletes what has expired: revoked tokens past their expiry, and throttle slots and buckets
+// whose streak is forgotten (a bucket's at is its newest slot's, so a bucket goes only with all its
+// slots). A sweeper instead of TTL indexes, which FerretDB lacks.
 func (s *store) sweep(ctx context.Context, now time.Time, window time.Duration) error {
 	if _, err := s.revoked.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: now}}}}); err != nil {
 		return fmt.Errorf("sweep revoked tokens: %w", err)
 	}
-	if _, err := s.throttle.DeleteMany(ctx, bson.D{{Key: "windowStart", Value: bson.D{{Key: "$lt", Value: now.Add(-window)}}}}); err != nil {
-		return fmt.Errorf("sweep login throttle: %w", err)
+	stale := bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-window)}}}}
+	if _, err := s.attempts.DeleteMany(ctx, stale); err != nil {
+		return fmt.Errorf("sweep login attempts: %w", err)
+	}
+	if _, err := s.buckets.DeleteMany(ctx, stale); err != nil {
+		return fmt.Errorf("sweep login buckets: %w", err)
 	}
 	return nil
 }

@@ -10,7 +10,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/freetext"
 )
 
 // User is the public view of an account: no password or hash ever leaves the service.
@@ -31,12 +34,13 @@ type PublicUser struct {
 	LastName  string `json:"lastName"`
 }
 
-// SearchUser is a search hit: the public view plus the email the caller searched for.
+// SearchUser is a search hit: the public view, plus the email only when the query matched the start
+// of it — the caller already knew that much, so searching by name cannot harvest addresses.
 type SearchUser struct {
 	ID        string `json:"id"`
 	FirstName string `json:"firstName"`
 	LastName  string `json:"lastName"`
-	Email     string `json:"email"`
+	Email     string `json:"email,omitempty" doc:"present only when the query matched the start of the email"`
 }
 
 // SignupRequest is the body of POST /auth/signup.
@@ -51,8 +55,8 @@ type SignupRequest struct {
 
 // LoginRequest is the body of POST /auth/login.
 type LoginRequest struct {
-	Email    string `json:"email" format:"email"`
-	Password string `json:"password"`
+	Email    string `json:"email" format:"email" maxLength:"254"`
+	Password string `json:"password" minLength:"1" maxLength:"128"`
 }
 
 // UpdateRequest is the body of PATCH /users/me; absent fields are left as they are, and an empty
@@ -68,6 +72,8 @@ const (
 	minPasswordLen = 8
 	maxPasswordLen = 128
 	maxEmailLen    = 254
+	maxLocalLen    = 64
+	maxLabelLen    = 63
 )
 
 // validSignup is a sign-up that passed validation, normalised.
@@ -86,27 +92,20 @@ func (r SignupRequest) validate() (validSignup, error) {
 	if r.MiddleName != nil {
 		v.MiddleName = checkName(&errs, "body.middleName", *r.MiddleName, false)
 	}
-	switch n := utf8.RuneCountInString(r.Password); {
-	case n < minPasswordLen:
-		errs.Add("body.password", "must be at least 8 characters")
-	case n > maxPasswordLen:
-		errs.Add("body.password", "must be at most 128 characters")
-	}
+	checkPassword(&errs, "body.password", r.Password, true)
 	if r.PasswordConfirm != nil && *r.PasswordConfirm != r.Password {
 		errs.Add("body.passwordConfirm", "must match password")
 	}
 	return v, errs.Err()
 }
 
+// validate checks a login like a sign-up's fields — before anything is looked up or stored, so an
+// unauthenticated caller cannot make the service keep a 60 KB "email" — and returns the canonical
+// email.
 func (r LoginRequest) validate() (email string, err error) {
 	var errs failure.Fields
-	email = normalizeEmail(r.Email)
-	if email == "" {
-		errs.Add("body.email", "is required")
-	}
-	if r.Password == "" {
-		errs.Add("body.password", "is required")
-	}
+	email = checkEmail(&errs, "body.email", r.Email)
+	checkPassword(&errs, "body.password", r.Password, false)
 	return email, errs.Err()
 }
 
@@ -136,35 +135,96 @@ func (r UpdateRequest) validate() (nameChange, error) {
 	return c, errs.Err()
 }
 
-// checkName trims name and checks it is 1–50 printable characters (0–50 when optional).
+// checkName returns name normalised (freetext) and checks it is 1–50 characters of free text (0–50
+// when optional).
 func checkName(errs *failure.Fields, field, name string, required bool) string {
-	name = strings.TrimSpace(name)
-	n := utf8.RuneCountInString(name)
+	name = freetext.Normalize(name)
+	n := freetext.Length(name)
 	switch {
 	case n == 0 && required:
 		errs.Add(field, "is required")
 	case n > maxNameLen:
 		errs.Add(field, "must be at most 50 characters")
-	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
-		errs.Add(field, "must not contain control characters")
+	default:
+		if msg := freetext.Problem(name); msg != "" {
+			errs.Add(field, msg)
+		}
 	}
 	return name
 }
 
-func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// checkPassword bounds a password's length (a sign-up also its minimum) and refuses control
+// characters, which no keyboard types. Any other character is the user's choice.
+func checkPassword(errs *failure.Fields, field, pw string, signup bool) {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n == 0:
+		errs.Add(field, "is required")
+	case signup && n < minPasswordLen:
+		errs.Add(field, "must be at least 8 characters")
+	case n > maxPasswordLen:
+		errs.Add(field, "must be at most 128 characters")
+	case strings.IndexFunc(pw, unicode.IsControl) >= 0:
+		errs.Add(field, "must not contain control characters")
+	}
+}
 
-// checkEmail returns email lower-cased if it is a plain address (local@domain.tld, no display name).
+// canonicalEmail is the one spelling of an address that accounts are keyed by: trimmed, in Unicode
+// NFC (so a composed and a decomposed "é" are one account) and lower-cased.
+func canonicalEmail(email string) string {
+	return norm.NFC.String(strings.ToLower(strings.TrimSpace(email)))
+}
+
+// checkEmail returns email canonical if it is a plain address a mail relay can be handed:
+// local@domain.tld, no display name, comment or quoting, no IP-literal or numeric domain, at most 254
+// bytes.
 func checkEmail(errs *failure.Fields, field, email string) string {
-	email = normalizeEmail(email)
+	email = canonicalEmail(email)
 	if email == "" {
 		errs.Add(field, "is required")
 		return email
 	}
-	addr, err := mail.ParseAddress(email)
-	at := strings.LastIndexByte(email, '@')
-	if err != nil || addr.Address != email || len(email) > maxEmailLen || at < 1 ||
-		!strings.Contains(email[at+1:], ".") || strings.HasSuffix(email, ".") {
+	if len(email) > maxEmailLen {
+		errs.Add(field, "must be at most 254 bytes")
+		return email
+	}
+	if !validEmail(email) {
 		errs.Add(field, "must be a valid email")
 	}
 	return email
+}
+
+func validEmail(email string) bool {
+	if freetext.Problem(email) != "" {
+		return false
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email {
+		return false
+	}
+	at := strings.LastIndexByte(email, '@')
+	local, domain := email[:at], email[at+1:]
+	return at >= 1 && len(local) <= maxLocalLen && validDomain(domain)
+}
+
+// validDomain accepts a host name of at least two labels — letters (any script), digits and inner
+// hyphens — whose last label is not numeric. IP literals ("[127.0.0.1]", "127.0.0.1") are refused:
+// mail for them would be relayed to an address of the sender's choosing.
+func validDomain(domain string) bool {
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > maxLabelLen || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.M, r) {
+				return false
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	return strings.IndexFunc(tld, func(r rune) bool { return !unicode.IsDigit(r) }) >= 0
 }

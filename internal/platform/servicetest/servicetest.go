@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -169,7 +170,9 @@ func (e *Env) Serve(t testing.TB, s Service) *Client {
 	}
 	mux := http.NewServeMux()
 	s.Register(httpx.NewRouter(mux, openapi.New(s.Name, "test", ""), authn, e.Logger))
-	srv := httptest.NewServer(httpx.Edge(mux, httpx.EdgeConfig{Logger: e.Logger, Tracer: s.Tracer}))
+	// The test stands where the gateway would: it may name the client in X-Forwarded-For.
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	srv := httptest.NewServer(httpx.Edge(mux, httpx.EdgeConfig{Logger: e.Logger, Tracer: s.Tracer, TrustedProxies: loopback}))
 	e.servers = append(e.servers, srv)
 	return &Client{URL: srv.URL, http: srv.Client()}
 }
