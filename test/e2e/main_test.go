@@ -28,12 +28,15 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	mintBin = filepath.Join(dir, "mint")
+	began := time.Now()
 	build := exec.Command("go", "build", "-o", mintBin, "../../cmd/mint")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build mint:", err)
 		os.Exit(1)
 	}
+	// Progress for `go test -v` (make test): the build alone can take a minute on a loaded machine.
+	fmt.Fprintf(os.Stderr, "e2e: built mint in %v\n", time.Since(began).Round(time.Second))
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)

@@ -54,6 +54,15 @@ func (s *system) crash(svc string) {
 	_ = s.running[svc].stop(syscall.SIGKILL)
 }
 
+// crashAndRestart kills svc in the middle of the stream (after j transfers) and starts it again.
+func (s *system) crashAndRestart(svc string, j int) {
+	s.t.Helper()
+	s.t.Logf("after %d transfers: killing %s and starting it again", j, svc)
+	s.crash(svc)
+	time.Sleep(500 * time.Millisecond)
+	s.start(svc)
+}
+
 // TestServeBankInvariant is TestDevBankInvariant with the services as separate processes on RabbitMQ.
 func TestServeBankInvariant(t *testing.T) {
 	if testing.Short() {
@@ -82,18 +91,14 @@ func TestServeBankInvariantWithCrashes(t *testing.T) {
 	sent := b.stream(nTransfers, nClients, func(j int) {
 		switch j {
 		case nTransfers / 3:
-			s.crash("wallet")
-			time.Sleep(500 * time.Millisecond)
-			s.start("wallet")
+			s.crashAndRestart("wallet", j)
 		case 2 * nTransfers / 3:
-			s.crash("transactions")
-			time.Sleep(500 * time.Millisecond)
-			s.start("transactions")
+			s.crashAndRestart("transactions", j)
 		}
 	})
 
-	// Issue 3: after a crashed service restarts, every transaction is terminal within 30 s. Both
-	// restarts happened during the stream, so the bound is counted from its end. (The restarted
+	// After a crashed service restarts, every transaction is terminal within 30 s. Both restarts
+	// happened during the stream, so the bound is counted from its end. (The restarted
 	// transactions process counts afresh, so this asks the users rather than its metrics.)
 	streamEnd := time.Now()
 	for deadline := streamEnd.Add(30 * time.Second); ; time.Sleep(250 * time.Millisecond) {

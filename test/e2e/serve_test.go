@@ -2,14 +2,11 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
-
-	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
@@ -17,8 +14,9 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
-// startServeAuth runs `mint serve auth` on real RabbitMQ with a key set made by `mint keys generate`.
-func startServeAuth(t *testing.T, env ...string) *process {
+// startServeAuth runs `mint serve auth` on the RabbitMQ at amqpURL with a key set made by
+// `mint keys generate`.
+func startServeAuth(t *testing.T, amqpURL string, env ...string) *process {
 	t.Helper()
 	data := tempDir(t)
 	keys := filepath.Join(data, "keys.json")
@@ -26,7 +24,7 @@ func startServeAuth(t *testing.T, env ...string) *process {
 		t.Fatalf("mint keys generate: %v\n%s", err, out)
 	}
 	addr := freeAddr(t)
-	env = append([]string{"MINT_AMQP_URL=" + testenv.RabbitURL(t), "MINT_AUTH_KEYS_FILE=" + keys,
+	env = append([]string{"MINT_AMQP_URL=" + amqpURL, "MINT_AUTH_KEYS_FILE=" + keys,
 		"MINT_DATA_DIR=" + data, "MINT_HTTP_ADDR=" + addr}, append(devEnv, env...)...)
 	return start(t, "http://"+addr, env, "serve", "auth")
 }
@@ -69,7 +67,7 @@ func startRedis(t *testing.T) (url string, kill func()) {
 // logout keep working.
 func TestServeAuthWithoutRedis(t *testing.T) {
 	redisURL, killRedis := startRedis(t)
-	p := startServeAuth(t, "MINT_REDIS_URL="+redisURL, "MINT_COOKIE_SECURE=false")
+	p := startServeAuth(t, testenv.IsolatedRabbitURL(t), "MINT_REDIS_URL="+redisURL, "MINT_COOKIE_SECURE=false")
 	must(t, signup(t, p.base, "before@example.com", "password-123"), 201, "signup with Redis")
 	tok := must(t, login(t, p.base, "before@example.com", "password-123"), 200, "login with Redis").field(t, "token")
 	must(t, call(t, "GET", p.base+"/api/v1/auth/user", nil, tok), 200, "user with Redis (caches it)")
@@ -85,27 +83,28 @@ func TestServeAuthWithoutRedis(t *testing.T) {
 }
 
 // TestBrokerRestartDuringSignup: RabbitMQ is down while a user signs up and comes back 10 s later; the
-// signup succeeded at once and exactly one user.signup is delivered after recovery.
+// signup succeeded at once and exactly one user.signup is delivered after recovery. The broker is a
+// node of the test's own, so stopping it disturbs nothing else.
 func TestBrokerRestartDuringSignup(t *testing.T) {
-	p := startServeAuth(t)
+	broker := testenv.OwnRabbit(t)
+	p := startServeAuth(t, broker.URL())
 	ctx := context.Background()
-	watcher, err := rabbitmq.New(ctx, rabbitmq.Config{URL: testenv.RabbitURL(t)})
+	watcher, err := rabbitmq.New(ctx, rabbitmq.Config{URL: broker.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = watcher.Close() })
-	queue := fmt.Sprintf("test.e2e.signup.%d", time.Now().UnixNano())
-	t.Cleanup(func() { deleteQueue(t, queue) })
+	const queue = "test.e2e.signup"
 	if err := watcher.Declare(ctx, bus.Topology{Exchanges: []string{contract.AuthEvents},
 		Queues: []bus.Queue{{Name: queue, Exchange: contract.AuthEvents, RoutingKey: contract.UserSignup}}}); err != nil {
 		t.Fatal(err)
 	}
 
-	testenv.StopBroker(t)
+	broker.Stop(t)
 	res := must(t, signup(t, p.base, "outage@example.com", "password-123"), 201, "signup while the broker is down")
 	userID := res.field(t, "id")
 	time.Sleep(10 * time.Second)
-	testenv.StartBroker(t)
+	broker.Start(t)
 
 	// Count this user's events until one arrived, then keep listening a while for a duplicate.
 	var ids []string
@@ -128,23 +127,5 @@ func TestBrokerRestartDuringSignup(t *testing.T) {
 	})
 	if len(ids) != 1 {
 		t.Fatalf("user.signup delivered %d times after the outage (ids %v), want exactly 1", len(ids), ids)
-	}
-}
-
-// deleteQueue removes a test's private queue from the shared broker.
-func deleteQueue(t *testing.T, queue string) {
-	conn, err := amqp.Dial(testenv.RabbitURL(t))
-	if err != nil {
-		t.Logf("delete %s: %v", queue, err)
-		return
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Logf("delete %s: %v", queue, err)
-		return
-	}
-	if _, err := ch.QueueDelete(queue, false, false, false); err != nil {
-		t.Logf("delete %s: %v", queue, err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
 	"github.com/mint-wallet/mint/internal/platform/testenv"
@@ -34,5 +36,23 @@ func TestIsolatedRabbitURL(t *testing.T) {
 	}
 	if err := b.Publish(ctx, bus.Message{Exchange: "x", Type: "k", Body: []byte(`{}`)}); err == nil {
 		t.Fatal("a message published in the other vhost was routed: the vhosts are not isolated")
+	}
+}
+
+// TestIsolatedRabbitURLIsDeletedWithTheTest: once the test that asked for a vhost has ended, the vhost
+// is gone, so a run leaves nothing on the shared broker.
+func TestIsolatedRabbitURLIsDeletedWithTheTest(t *testing.T) {
+	var url string
+	t.Run("user", func(t *testing.T) {
+		url = testenv.IsolatedRabbitURL(t)
+		conn, err := amqp.Dial(url)
+		if err != nil {
+			t.Fatalf("connect to the isolated vhost: %v", err)
+		}
+		_ = conn.Close()
+	})
+	if conn, err := amqp.Dial(url); err == nil {
+		_ = conn.Close()
+		t.Fatal("the isolated vhost still accepts connections after its test ended")
 	}
 }

@@ -25,8 +25,9 @@ const (
 const timeout = 20 * time.Second
 
 // Run runs the contract suite. newBus returns a fresh bus configured with MaxAttempts and RetryBase and
-// registers its own cleanup (closing it and, on a real broker, deleting what the test declared — every
-// name the suite uses is unique and starts with "bustest.").
+// registers its own cleanup (closing it). The suite leaves what it declares behind, so on a real broker
+// it runs in a virtual host of its own; every name it uses is unique and starts with "bustest.", so its
+// parallel subtests can share that vhost.
 func Run(t *testing.T, newBus func(t *testing.T) bus.Bus) {
 	tests := []struct {
 		name string

@@ -9,5 +9,5 @@ import (
 )
 
 func BenchmarkPublish(b *testing.B) {
-	bustest.BenchmarkPublish(b, newBus(b, testenv.RabbitURL(b), rabbitmq.Config{}))
+	bustest.BenchmarkPublish(b, newBus(b, testenv.IsolatedRabbitURL(b), rabbitmq.Config{}))
 }
