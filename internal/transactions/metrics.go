@@ -5,7 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics are the seed's transaction metrics. Each is recorded right after the write that made it true
+// metrics are the transaction metrics. Each is recorded right after the write that made it true
 // (the guarded update matched), so a redelivered event never counts twice.
 type metrics struct {
 	total    *prometheus.CounterVec   // transactions_total{type,status}

@@ -16,7 +16,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/failure"
 )
 
-// TxCacheTTL is how long a transaction stays cached (the seed's 3 minutes).
+// TxCacheTTL is how long a transaction stays cached (3 minutes).
 const TxCacheTTL = 3 * time.Minute
 
 // Notifier is told which documents got pending events, so they are published now rather than at the

@@ -14,7 +14,7 @@ import (
 )
 
 // bankScale is the size of the bank tests: MINT_E2E_BANK="wallets,transfers,clients", by default
-// issue 3's figure, 50 wallets and 2,000 random transfers from 32 concurrent clients.
+// full scale, 50 wallets and 2,000 random transfers from 32 concurrent clients.
 func bankScale(t *testing.T) (wallets, transfers, clients int) {
 	wallets, transfers, clients = 50, 2000, 32
 	if v := os.Getenv("MINT_E2E_BANK"); v != "" {

@@ -35,7 +35,7 @@ func startEmbedded(dataDir string) (*embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mongodb data dir: %w", err)
 	}
-	// The SQLite location is a URL: '#' and '?' would end its path (probe §7.4).
+	// The SQLite location is a URL: '#' and '?' would end its path.
 	if strings.ContainsAny(abs, "#?") {
 		return nil, fmt.Errorf("mongodb data dir %q: path must not contain '#' or '?'", abs)
 	}

@@ -8,7 +8,7 @@ import (
 
 // IsDuplicateKey reports whether err is a unique-index violation. Besides the driver's codes (11000 and
 // friends) it accepts FerretDB's: a violation caused by an update, findAndModify, replace or bulk
-// update comes back as InternalError (code 1) whose message names the SQL constraint (probe §7.7).
+// update comes back as InternalError (code 1) whose message names the SQL constraint.
 func IsDuplicateKey(err error) bool {
 	if err == nil {
 		return false

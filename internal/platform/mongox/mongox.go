@@ -1,8 +1,7 @@
 // Package mongox opens Mint's MongoDB-wire connection: a real MongoDB server in production, or an
 // embedded FerretDB (SQLite files under a data dir) for `mint dev` and integration tests. It hides the
-// FerretDB sharp edges the rest of the code must not have to know about (ARCHITECTURE §4,
-// notes/ferretdb-probe.md): the one-connection pool that makes its updates atomic, its duplicate-key
-// error codes, and query metrics.
+// FerretDB sharp edges the rest of the code must not have to know about (docs/ARCHITECTURE.md §4): the
+// one-connection pool that makes its updates atomic, its duplicate-key error codes, and query metrics.
 package mongox
 
 import (

@@ -175,7 +175,7 @@ func TestIsDuplicateKey(t *testing.T) {
 }
 
 // TestURIToFerretDBUsesOneConnection proves the pool limit by its purpose: concurrent increments of
-// one document are all kept (FerretDB loses most of them with a larger pool, probe §4).
+// one document are all kept (FerretDB loses most of them with a larger pool).
 func TestURIToFerretDBUsesOneConnection(t *testing.T) {
 	ctx := context.Background()
 	srv, err := startEmbedded(tempDir(t))

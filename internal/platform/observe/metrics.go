@@ -23,7 +23,7 @@ func MetricsHandler(reg *prometheus.Registry) http.Handler {
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }
 
-// HTTPMetrics are the seed's HTTP metrics. Every label comes from a closed set, never from the
+// HTTPMetrics are the HTTP metrics. Every label comes from a closed set, never from the
 // client's bytes, so the series stay bounded: route is a route pattern (never a raw path), method a
 // standard method or "other", status_code the status the server chose.
 type HTTPMetrics struct {
