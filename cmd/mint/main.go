@@ -1,11 +1,10 @@
 // Command mint runs Mint: `mint dev` (the whole system in one process), `mint serve <service>` (one
-// service for production), `mint keys` (auth signing keys) and `mint version`.
+// service for production), `mint keys` (auth signing keys), `mint wallet reconcile` and `mint version`.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,16 +13,18 @@ import (
 	"github.com/mint-wallet/mint/internal/cli"
 )
 
+// Exit codes: 0 success (also after --help), 1 the command failed, 2 the command line or a setting was
+// wrong.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, cli.ErrUsage):
+	case err == nil:
+	case errors.Is(err, cli.ErrUsage): // already reported, with the usage
 		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "mint:", err)
+	default: // one line, "mint <command>: …"
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }

@@ -2,14 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 
-	"github.com/mint-wallet/mint/internal/platform/config"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
 )
 
@@ -18,29 +15,35 @@ const devHead = `Usage: mint dev [flags]
 Runs the whole system in one process on one port: the services, /health, /ready, /metrics, /api-docs.
 Without MINT_MONGODB_URI / MINT_AMQP_URL / MINT_REDIS_URL it uses an embedded database (kept under
 --data-dir across restarts), an in-process event bus and an in-process cache.
-
-Flags:
 `
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("mint dev", devHead, stdout, stderr)
 	var s settings
-	fs := config.New("dev")
-	s.bind(fs, true, "127.0.0.1:8080")
-	fs.Usage = func() { printUsage(stderr, fs, devHead) }
-	if err := parse(fs, args); err != nil {
+	s.bind(c.fs, devProcess, "127.0.0.1:8080")
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	if err := s.resolve(); err != nil {
-		return err
+		return c.settingError(err)
 	}
 	s.Auth.CreateKeys = true
 	s.Auth.SecureCookie = false // dev serves plain HTTP; a Secure cookie would never come back
+	return c.failed(dev(ctx, s, stdout, stderr))
+}
 
+// dev is the composition root of `mint dev`: every service in one process.
+func dev(ctx context.Context, s settings, stdout, stderr io.Writer) (err error) {
+	ln, err := listen(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer ln.close()
 	rt, err := openRuntime(ctx, s, "mint-dev", stderr)
 	if err != nil {
 		return err
 	}
-	defer rt.close()
+	defer rt.shutdown(&err)
 
 	authMod, err := newAuth(ctx, rt, s)
 	if err != nil {
@@ -61,7 +64,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	doc := openapi.New("Mint API", Version, "Mint's HTTP API: every service, as served by `mint dev` and the gateway.")
 	// One process: every service verifies sessions with the auth service's own keys and revocations.
 	mux, router := rt.newMux("mint-dev", doc, authMod.Verifier().Authenticate)
-	return rt.run(ctx, s, router, mux, []module{authMod, walletMod, txMod, mailMod}, func(a net.Addr) {
+	return rt.run(ctx, s, ln, router, mux, []module{authMod, walletMod, txMod, mailMod}, func(a net.Addr) {
 		base := "http://" + displayAddr(a)
 		fmt.Fprintf(stdout, "mint dev is running\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n",
 			base, base, base, base, base)
@@ -93,20 +96,4 @@ func displayAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// parse parses flags; a bad command line has already printed its usage.
-func parse(fs *config.Set, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		fmt.Fprintln(fs.Output(), err)
-		return ErrUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())
-		return ErrUsage
-	}
-	return nil
 }

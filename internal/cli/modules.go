@@ -59,9 +59,9 @@ func (rt *runtime) remoteVerifier(s settings) (*jwtverify.Verifier, error) {
 		Revocations: jwtverify.SharedRevocations{Cache: rt.cache}})
 }
 
-// run registers mods on router, then serves mux on addr and runs every module's background work until
+// run registers mods on router, then serves mux on ln and runs every module's background work until
 // ctx ends. announce, when set, is told the listening address.
-func (rt *runtime) run(ctx context.Context, s settings, router *httpx.Router, mux http.Handler, mods []module, announce func(net.Addr)) error {
+func (rt *runtime) run(ctx context.Context, s settings, ln listeners, router *httpx.Router, mux http.Handler, mods []module, announce func(net.Addr)) error {
 	for _, m := range mods {
 		m.Register(router)
 	}
@@ -74,7 +74,7 @@ func (rt *runtime) run(ctx context.Context, s settings, router *httpx.Router, mu
 			return nil
 		})
 	}
-	g.Go(func() error { return rt.servePprof(ctx, s.PprofAddr) })
-	g.Go(func() error { return rt.serve(ctx, s.HTTPAddr, mux, s.CORSOrigins, announce) })
+	g.Go(func() error { return rt.servePprof(ctx, ln.pprof) })
+	g.Go(func() error { return rt.serve(ctx, ln.http, mux, s.Edge, announce) })
 	return g.Wait()
 }

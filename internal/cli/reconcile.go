@@ -8,7 +8,6 @@ import (
 
 	"github.com/mint-wallet/mint/internal/platform/bus/memory"
 	"github.com/mint-wallet/mint/internal/platform/cache"
-	"github.com/mint-wallet/mint/internal/platform/config"
 	"github.com/mint-wallet/mint/internal/platform/money"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
 	"github.com/mint-wallet/mint/internal/wallet"
@@ -20,23 +19,24 @@ Checks every wallet against its ledger: Σ entries = balance, sequence numbers c
 balanceAfter the running sum and never negative. Prints what it finds and exits 1 on any drift.
 Run it against MINT_MONGODB_URI, or on a stopped mint dev's --data-dir (the embedded database takes
 one process at a time).
-
-Flags:
 `
 
 func runWallet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "reconcile" {
-		fmt.Fprint(stderr, walletHead)
-		return ErrUsage
-	}
-	var dataDir, mongoURI string
-	fs := config.New("wallet reconcile")
-	fs.String(&dataDir, "data-dir", "MINT_DATA_DIR", "./mint-data", "directory of the embedded database")
-	fs.String(&mongoURI, "mongodb-uri", "MINT_MONGODB_URI", "", "MongoDB URI; empty = the embedded database under --data-dir")
-	fs.Usage = func() { printUsage(stderr, fs, walletHead) }
-	if err := parse(fs, args[1:]); err != nil {
+	if _, err := group("mint wallet", walletHead, stdout, stderr).subcommand(args, "subcommand", "reconcile"); err != nil {
 		return err
 	}
+	c := newCommand("mint wallet reconcile", walletHead, stdout, stderr)
+	var dataDir, mongoURI string
+	c.fs.String(&dataDir, "data-dir", "MINT_DATA_DIR", "./mint-data", "directory of the embedded database")
+	c.fs.String(&mongoURI, "mongodb-uri", "MINT_MONGODB_URI", "", "MongoDB URI; empty = the embedded database under --data-dir")
+	if err := c.parse(args[1:]); err != nil {
+		return err
+	}
+	return c.failed(reconcile(ctx, dataDir, mongoURI, stdout))
+}
+
+// reconcile checks every wallet of the database at mongoURI (or embedded under dataDir).
+func reconcile(ctx context.Context, dataDir, mongoURI string, stdout io.Writer) error {
 	quiet := slog.New(slog.DiscardHandler)
 	client, err := mongox.Open(ctx, mongox.Config{URI: mongoURI, DataDir: dataDir, Logger: quiet})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,17 +84,23 @@ func openRuntime(ctx context.Context, s settings, service string, stderr io.Writ
 	}
 
 	var c cache.Cache
-	var opts []cache.ResilientOption
+	// A revocation marker never changes: one whose SET timed out may still land, and must stay.
+	opts := []cache.ResilientOption{cache.WithImmutablePrefixes(contract.RevokedTokenKey(""))}
 	if s.RedisURL == "" {
 		rt.logger.Info("using the in-process cache")
-		c, opts = cache.NewMemory(), []cache.ResilientOption{cache.WithoutTimeout()}
+		c, opts = cache.NewMemory(), append(opts, cache.WithoutTimeout())
 	} else if c, err = cache.NewRedis(s.RedisURL); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	rt.closers = append(rt.closers, func(context.Context) error { return c.Close() })
-	if rt.cache, err = cache.NewResilient(c, rt.logger, rt.registry, opts...); err != nil {
+	resilient, err := cache.NewResilient(c, rt.logger, rt.registry, opts...)
+	if err != nil {
+		_ = c.Close()
 		return nil, err
 	}
+	// Closing the resilient cache stops its replay of owed invalidations (trying once more) and
+	// closes c.
+	rt.cache = resilient
+	rt.closers = append(rt.closers, func(context.Context) error { return resilient.Close() })
 	return rt, nil
 }
 
@@ -103,6 +111,15 @@ func (rt *runtime) close() {
 		if err := rt.closers[i](ctx); err != nil {
 			rt.logger.Warn("close", "err", err)
 		}
+	}
+}
+
+// shutdown closes the runtime once the process has stopped with *err; a clean stop is logged last, so
+// an operator sees that nothing was cut short.
+func (rt *runtime) shutdown(err *error) {
+	rt.close()
+	if *err == nil {
+		rt.logger.Info("stopped")
 	}
 }
 
@@ -139,18 +156,73 @@ func (rt *runtime) ready(service string) func(http.ResponseWriter, *http.Request
 	}
 }
 
-// serve runs h on addr behind the edge middleware until ctx ends. announce is called once listening.
-func (rt *runtime) serve(ctx context.Context, addr string, h http.Handler, cors []string, announce func(net.Addr)) error {
+// listeners are a process's sockets, opened before anything else so that a taken port is reported
+// before a data dir is created or a database touched.
+type listeners struct {
+	http  net.Listener
+	pprof net.Listener // nil when profiling is off
+}
+
+// listen opens the HTTP listener and, when --pprof-addr is set, the profiling one.
+func listen(ctx context.Context, s settings) (listeners, error) {
+	var (
+		l   listeners
+		err error
+	)
+	if l.http, err = listenOn(ctx, s.HTTPAddr, "http-addr", "MINT_HTTP_ADDR"); err != nil {
+		return listeners{}, err
+	}
+	if s.PprofAddr != "" {
+		if l.pprof, err = listenOn(ctx, s.PprofAddr, "pprof-addr", "MINT_PPROF_ADDR"); err != nil {
+			l.close()
+			return listeners{}, err
+		}
+	}
+	return l, nil
+}
+
+// close closes the listeners; after the servers have closed them it is a harmless no-op.
+func (l listeners) close() {
+	for _, ln := range []net.Listener{l.http, l.pprof} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+}
+
+// listenOn listens on addr; its error names the flag and the variable that set addr.
+func listenOn(ctx context.Context, addr, flagName, env string) (net.Listener, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", addr, err)
+	if err == nil {
+		return ln, nil
 	}
+	// The *net.OpError repeats the address ("listen tcp 127.0.0.1:8080: bind: …"); keep its cause.
+	cause := err
+	var op *net.OpError
+	if errors.As(err, &op) {
+		cause = op.Err
+		var sys *os.SyscallError
+		if errors.As(cause, &sys) {
+			cause = sys.Err
+		}
+	}
+	advice := "check"
+	if errors.Is(err, syscall.EADDRINUSE) {
+		advice = "choose another with"
+	}
+	return nil, fmt.Errorf("listen %s: %w (%s --%s or %s)", addr, cause, advice, flagName, env)
+}
+
+// serve runs h on ln behind the edge middleware (cfg: the user's settings) until ctx ends. announce
+// is called once serving.
+func (rt *runtime) serve(ctx context.Context, ln net.Listener, h http.Handler, cfg httpx.EdgeConfig, announce func(net.Addr)) error {
 	if announce != nil {
 		announce(ln.Addr())
 	}
-	edge := httpx.Edge(h, httpx.EdgeConfig{Logger: rt.logger, Metrics: rt.http, Tracer: rt.tracer, CORSOrigins: cors})
-	err = httpx.Serve(ctx, ln, edge, rt.logger, rt.http)
+	cfg.Logger, cfg.Metrics, cfg.Tracer = rt.logger, rt.http, rt.tracer
+	edge := httpx.Edge(h, cfg)
+	err := httpx.Serve(ctx, ln, edge, rt.logger, rt.http)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

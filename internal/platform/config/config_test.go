@@ -2,6 +2,8 @@ package config_test
 
 import (
 	"bytes"
+	"errors"
+	"flag"
 	"io"
 	"os"
 	"reflect"
@@ -255,20 +257,122 @@ func TestUsageNamesEnvironmentVariables(t *testing.T) {
 	s.Duration(&ttl, "ttl", "MINT_TEST_TTL", 168*time.Hour, "session lifetime")
 	s.List(&origins, "origins", "MINT_TEST_ORIGINS", "https://a.test,https://b.test", "allowed origins")
 	var buf bytes.Buffer
-	s.SetOutput(&buf)
-	s.PrintDefaults()
+	s.PrintFlags(&buf)
 	out := buf.String()
 	for _, want := range []string{
-		"-addr", "listen address (env MINT_TEST_ADDR)", `(default ":4001")`,
-		"-port", "(env MINT_TEST_PORT)", "(default 4100)", // the environment's value is the effective default
-		"-workers", "(env MINT_TEST_WORKERS)", "(default 8)",
-		"-debug", "(env MINT_TEST_DEBUG)",
-		"-ttl", "(env MINT_TEST_TTL)", "(default 168h0m0s)",
-		"-origins", "(env MINT_TEST_ORIGINS)", `(default "https://a.test,https://b.test")`,
+		"--addr string", "listen address (env MINT_TEST_ADDR)", `(default ":4001")`,
+		"--port int", "(env MINT_TEST_PORT)", "(default 4100)", // the environment's value is the effective default
+		"--workers uint", "(env MINT_TEST_WORKERS)", "(default 8)",
+		"--debug\n", "(env MINT_TEST_DEBUG)",
+		"--ttl duration", "(env MINT_TEST_TTL)", "(default 168h)",
+		"--origins list", "(env MINT_TEST_ORIGINS)", `(default "https://a.test,https://b.test")`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("usage lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestUsageShowsDefaultsAsTyped: a default is shown the way a user would type it, and a zero default
+// (empty, 0, false) is not shown at all.
+func TestUsageShowsDefaultsAsTyped(t *testing.T) {
+	tests := []struct {
+		name string
+		bind binding
+		want string // "" = no default shown
+	}{
+		{"string", stringSetting("x y"), `(default "x y")`},
+		{"empty string", stringSetting(""), ""},
+		{"int", intSetting(5), "(default 5)"},
+		{"zero int", intSetting(0), ""},
+		{"uint32", uint32Setting(19456), "(default 19456)"},
+		{"zero uint32", uint32Setting(0), ""},
+		{"bool true", boolSetting(true), "(default true)"},
+		{"bool false", boolSetting(false), ""},
+		{"hours", durationSetting(168 * time.Hour), "(default 168h)"},
+		{"minutes", durationSetting(15 * time.Minute), "(default 15m)"},
+		{"hours and minutes", durationSetting(90 * time.Minute), "(default 1h30m)"},
+		{"seconds", durationSetting(30 * time.Second), "(default 30s)"},
+		{"hours and seconds", durationSetting(time.Hour + time.Second), "(default 1h0m1s)"},
+		{"milliseconds", durationSetting(1500 * time.Millisecond), "(default 1.5s)"},
+		{"zero duration", durationSetting(0), ""},
+		{"list", listSetting("a,b"), `(default "a,b")`},
+		{"empty list", listSetting(""), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			unsetenv(t, env)
+			s := config.New("test")
+			tt.bind(s)
+			var buf bytes.Buffer
+			s.PrintFlags(&buf)
+			out := buf.String()
+			if tt.want == "" && strings.Contains(out, "(default") {
+				t.Errorf("usage shows a zero default:\n%s", out)
+			}
+			if tt.want != "" && !strings.Contains(out, tt.want) {
+				t.Errorf("usage lacks %q:\n%s", tt.want, out)
+			}
+		})
+	}
+}
+
+// TestParsePrintsNothing: a bad flag or -h is returned, not printed, so the command reports it once.
+func TestParsePrintsNothing(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     string
+		wantErr error // nil = any error
+	}{
+		{"unknown flag", []string{"--nope"}, "", nil},
+		{"bad value", []string{"--setting=x"}, "", nil},
+		{"missing value", []string{"--setting"}, "", nil},
+		{"help", []string{"--help"}, "", flag.ErrHelp},
+		{"short help", []string{"-h"}, "", flag.ErrHelp},
+		{"malformed environment", nil, "ten", config.ErrEnvironment},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env != "" {
+				t.Setenv(env, tt.env)
+			} else {
+				unsetenv(t, env)
+			}
+			// The flag package's default output is os.Stderr, read when it prints.
+			stderr, err := os.CreateTemp(t.TempDir(), "stderr")
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig := os.Stderr
+			os.Stderr = stderr
+			t.Cleanup(func() { os.Stderr = orig })
+			s := config.New("test")
+			intSetting(1)(s)
+			perr := s.Parse(tt.args)
+			os.Stderr = orig
+			if perr == nil || (tt.wantErr != nil && !errors.Is(perr, tt.wantErr)) {
+				t.Fatalf("Parse(%q) = %v, want %v", tt.args, perr, tt.wantErr)
+			}
+			printed, err := os.ReadFile(stderr.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(printed) > 0 {
+				t.Errorf("Parse printed %q", printed)
+			}
+		})
+	}
+}
+
+func TestLenCountsBoundFlags(t *testing.T) {
+	s := config.New("test")
+	if s.Len() != 0 {
+		t.Fatalf("empty set has Len %d", s.Len())
+	}
+	stringSetting("")(s)
+	if s.Len() != 1 {
+		t.Fatalf("Len %d after one flag", s.Len())
 	}
 }
 

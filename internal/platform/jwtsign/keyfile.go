@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -222,6 +223,20 @@ func writeKeyFile(path string, keys []signingKey, overwrite bool) error {
 		return fmt.Errorf("write key set: %w", err)
 	}
 	return syncDir(dir)
+}
+
+// MakeDir creates the directory of the key set file at path, and any missing parents, with mode 0700:
+// the file holds private keys, so nobody else need list or enter its directory. It returns the
+// directory when it created it, "" when it existed already.
+func MakeDir(path string) (created string, err error) {
+	dir := filepath.Dir(path)
+	if _, statErr := os.Stat(dir); !errors.Is(statErr, fs.ErrNotExist) {
+		return "", nil // it exists; if it is unusable, writing the file says so
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create key set dir: %w", err)
+	}
+	return dir, nil
 }
 
 // syncDir makes a rename in dir durable across a crash.
