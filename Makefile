@@ -6,7 +6,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/mint-wallet/mint/internal/cli.Version=$(VERSION)
 TESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: run build test test-short lint bench clean
+FUZZTIME  ?= 30s
+
+.PHONY: run build test test-short fuzz lint bench clean
 
 build: ## build the mint binary into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mint
@@ -25,6 +27,15 @@ run: build ## start the whole system (mint dev) and print its URLs
 test: ## every test: unit, integration (real RabbitMQ/Redis, embedded MongoDB-wire DB) and end-to-end
 	MINT_TEST_SMTP_OUTAGE=30s $(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v '/test/e2e$$')
 	$(GO) test $(TESTFLAGS) -v ./test/e2e/
+
+# One target per go test run: -fuzz takes one target at a time. New corpus entries stay in the Go
+# cache; a failing input is written to test/fuzz/testdata/fuzz and fails the run.
+fuzz: ## run each fuzz target for FUZZTIME (request bodies, consumed events, amounts, tokens)
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestBody$$' -fuzztime $(FUZZTIME) ./test/fuzz/
+	$(GO) test -run '^$$' -fuzz '^FuzzEvent$$' -fuzztime $(FUZZTIME) ./test/fuzz/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDecimal$$' -fuzztime $(FUZZTIME) ./internal/platform/money/
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestedUnmarshalJSON$$' -fuzztime $(FUZZTIME) ./internal/platform/money/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./internal/platform/jwtverify/
 
 test-short: ## unit tests only
 	$(GO) test -short -count=1 ./...

@@ -36,7 +36,7 @@ type Identity struct {
 // next sweep.
 type Notifier interface{ Notify(ids ...any) }
 
-// UserCacheTTL is how long a user stays cached (the seed's 5 minutes).
+// UserCacheTTL is how long a user stays cached (5 minutes).
 const UserCacheTTL = 5 * time.Minute
 
 const searchLimit = 20
@@ -87,7 +87,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (SignIn, error)
 // SignIn is a successful sign-up or login: the user, the session, and a fresh device token for the
 // next login (each sign-in renews it, so a device stays recognised DeviceLifetime after its last one).
 type SignIn struct {
-	User   User
+	User User
 	Session
 	Device string
 }
@@ -164,6 +164,13 @@ func (s *Service) User(ctx context.Context, id string) (User, error) {
 	}
 	u = d.user()
 	_ = cache.SetJSON(ctx, s.cache, userKey(id), u, UserCacheTTL)
+	// Cache-aside's race: a change may have committed and deleted the key between the read above and
+	// the store. Reading again after the store catches it, as the wallet does with its version.
+	if now, err := s.store.userByID(ctx, id); err != nil || !now.UpdatedAt.Equal(d.UpdatedAt) {
+		if err := s.cache.Delete(ctx, userKey(id)); err != nil {
+			s.logger.WarnContext(ctx, "user cache not invalidated", "user_id", id, "err", err)
+		}
+	}
 	return u, nil
 }
 

@@ -266,9 +266,17 @@ func TestPoisonEventsGoToTheDeadLetterQueue(t *testing.T) {
 		return bus.Message{ID: bson.NewObjectID().Hex(), Exchange: contract.TransactionEvents, Type: contract.TransactionProcessing,
 			Timestamp: time.Now(), Body: []byte(body)}
 	}
+	envelope := func(data string) bus.Message {
+		return raw(`{"id":"` + bson.NewObjectID().Hex() + `","type":"transaction.processing","occurredAt":"2025-01-01T00:00:00Z","data":` + data + `}`)
+	}
+	tx := bson.NewObjectID().Hex()
 	poison := []bus.Message{
 		raw(`{not json`),
 		raw(`{"id":"x","type":"transaction.processing","occurredAt":"2025-01-01T00:00:00Z"}`),
+		// Read two ways by two parsers: the amount twice, a case-variant name, invalid UTF-8.
+		envelope(`{"transactionId":"` + tx + `","type":"topup","userId":"` + u.id + `","amount":1,"amount":100000000,"currency":"USD"}`),
+		envelope(`{"transactionId":"` + tx + `","type":"topup","userId":"` + u.id + `","amount":1,"AMOUNT":100000000,"currency":"USD"}`),
+		envelope("{\"transactionId\":\"" + tx + "\",\"type\":\"topup\",\"userId\":\"" + u.id + "\",\"amount\":1,\"currency\":\"USD\xff\"}"),
 	}
 	for _, p := range []contract.TransactionProcessingData{
 		{Type: contract.TypeTopup, UserID: u.id, Amount: 100, Currency: "USD"},                                         // no transaction id

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -194,4 +195,42 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
+}
+
+// TestDevRefusesForeignHosts: mint dev answers only for loopback names, so a web page that rebinds
+// its own name to 127.0.0.1 reaches neither the API, nor /metrics, nor the caught mails; a LAN demo
+// names its host in MINT_ALLOWED_HOSTS.
+func TestDevRefusesForeignHosts(t *testing.T) {
+	p := startDev(t, tempDir(t))
+	_, port, _ := strings.Cut(strings.TrimPrefix(p.base, "http://"), ":")
+	for _, host := range []string{"localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port, "mint.localhost:" + port} {
+		must(t, tryHost(t, "GET", p.base+"/health", host), 200, "Host "+host)
+	}
+	for _, path := range []string{"/health", "/metrics", "/dev/mail", "/api-docs", "/api/v1/auth/signup"} {
+		res := must(t, tryHost(t, "GET", p.base+path, "rebind.attacker.example:"+port), 421, path+" for a foreign Host")
+		if res.field(t, "code") != "misdirected_request" {
+			t.Fatalf("%s for a foreign Host: %s", path, res.body)
+		}
+	}
+
+	lan := startDev(t, tempDir(t), "MINT_ALLOWED_HOSTS=mint.lan,127.0.0.1")
+	must(t, tryHost(t, "GET", lan.base+"/health", "mint.lan"), 200, "a host named in MINT_ALLOWED_HOSTS")
+	must(t, tryHost(t, "GET", lan.base+"/health", "other.lan"), 421, "a host not named in MINT_ALLOWED_HOSTS")
+}
+
+// tryHost sends a request to url with the given Host header.
+func tryHost(t *testing.T, method, url, host string) result {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s (Host %s): %v", method, url, host, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return result{status: res.StatusCode, header: res.Header, body: raw}
 }

@@ -35,12 +35,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	switch {
-	case e.Field == "":
+	if e.Field == "" {
 		return "json: document " + e.Problem
-	default:
-		return "json: " + e.Field + " " + e.Problem
 	}
+	return "json: " + e.Field + " " + e.Problem
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -77,8 +75,6 @@ func describe(err error) *Error {
 		case sem.Err != nil && !isKindError(sem):
 			// A field type's UnmarshalJSON refused the value; it says why.
 			return &Error{Field: field, Problem: "is invalid: " + sem.Err.Error(), Err: sem.Err}
-		case field == "":
-			return &Error{Problem: "must be " + expected(sem.GoType)}
 		default:
 			return &Error{Field: field, Problem: "must be " + expected(sem.GoType)}
 		}
