@@ -18,7 +18,7 @@ import (
 // "package" name), which would be a data race when tests start servers in parallel.
 var newMu sync.Mutex
 
-// embedded is an in-process FerretDB listening on a loopback port.
+// embedded is an in-process FerretDB listening on a TCP address.
 type embedded struct {
 	dir    string
 	lock   *dirLock
@@ -27,7 +27,10 @@ type embedded struct {
 	done   chan struct{}
 }
 
-func startEmbedded(dataDir string) (*embedded, error) {
+// startEmbedded serves the SQLite files under dataDir on addr ("127.0.0.1:0" for a free loopback
+// port). The data dir is locked: one server process per directory, so that the server's write locks
+// (the atomic-writes patch) see every writer.
+func startEmbedded(dataDir, addr string) (*embedded, error) {
 	if dataDir == "" {
 		return nil, errors.New("mongodb: embedded server needs a data dir")
 	}
@@ -50,7 +53,7 @@ func startEmbedded(dataDir string) (*embedded, error) {
 
 	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener: ferretdb.ListenerConfig{TCP: addr},
 		Handler:  "sqlite",
 		// Trailing slash required; no mode=memory (deadlocks on the first update).
 		SQLiteURL: "file:" + filepath.ToSlash(dir) + "/",
@@ -80,3 +83,26 @@ func (e *embedded) stop() {
 	<-e.done
 	e.lock.unlock()
 }
+
+// Server is the embedded database served to other processes (`mint db`): they share it as they would
+// share a MongoDB, each with as many connections as it likes (the atomic-writes patch).
+type Server struct{ e *embedded }
+
+// ServeEmbedded serves the database under dataDir on addr until Stop. Like the embedded server of
+// Open, it takes the data dir's lock.
+func ServeEmbedded(dataDir, addr string) (*Server, error) {
+	e, err := startEmbedded(dataDir, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{e: e}, nil
+}
+
+// URI is the server's mongodb:// URI.
+func (s *Server) URI() string { return s.e.uri }
+
+// Dir is the directory of the server's SQLite files.
+func (s *Server) Dir() string { return s.e.dir }
+
+// Stop closes the listener and every connection, and waits until the files are released.
+func (s *Server) Stop() { s.e.stop() }

@@ -66,17 +66,16 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 }
 
 func openEmbedded(ctx context.Context, dataDir string, m *metrics, logger *slog.Logger) (*Client, error) {
-	srv, err := startEmbedded(dataDir)
+	srv, err := startEmbedded(dataDir, "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	// Known to be FerretDB: one connection from the start, so not a single command runs unserialized.
-	mc, err := connect(ctx, srv.uri, m, true)
+	c, err := openURI(ctx, srv.uri, m, logger)
 	if err != nil {
 		srv.stop()
 		return nil, err
 	}
-	c := &Client{mongo: mc, embedded: srv, ferret: true, singleConn: true, logger: logger, opts: clientOptions(srv.uri, m, true)}
+	c.embedded = srv
 	logger.Info("mongodb: embedded FerretDB started", "dataDir", srv.dir)
 	return c, nil
 }
@@ -86,23 +85,24 @@ func openURI(ctx context.Context, uri string, m *metrics, logger *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	ferret, err := isFerretDB(ctx, mc)
+	srv, err := identify(ctx, mc)
 	if err != nil {
 		_ = mc.Disconnect(ctx)
 		return nil, err
 	}
-	if ferret {
-		// FerretDB applies updates as read-modify-write without a lock: only a single connection
-		// serializes them. Reconnect rather than trust the URI's pool settings.
+	single := srv.ferret && !srv.atomicWrites
+	if single {
+		// An unpatched FerretDB applies updates as read-modify-write without a lock: only a single
+		// connection serializes them. Reconnect rather than trust the URI's pool settings.
 		if err := mc.Disconnect(ctx); err != nil {
 			logger.Warn("mongodb: disconnect before reconnecting with one connection", "err", err)
 		}
 		if mc, err = connect(ctx, uri, m, true); err != nil {
 			return nil, err
 		}
-		logger.Warn("mongodb: server is FerretDB; using a single connection (not for production load)")
+		logger.Warn("mongodb: server is a FerretDB without atomic writes; using a single connection (not for production load)")
 	}
-	return &Client{mongo: mc, ferret: ferret, singleConn: ferret, logger: logger, opts: clientOptions(uri, m, ferret)}, nil
+	return &Client{mongo: mc, ferret: srv.ferret, singleConn: single, logger: logger, opts: clientOptions(uri, m, single)}, nil
 }
 
 func clientOptions(uri string, m *metrics, singleConn bool) *options.ClientOptions {
@@ -128,14 +128,31 @@ func connect(ctx context.Context, uri string, m *metrics, singleConn bool) (*mon
 	return mc, nil
 }
 
-// isFerretDB asks buildInfo: FerretDB reports a MongoDB version (7.0.x) but adds ferretdbVersion.
-func isFerretDB(ctx context.Context, mc *mongo.Client) (bool, error) {
+// server is what buildInfo says of a server.
+type server struct {
+	ferret bool // FerretDB: it reports a MongoDB version (7.0.x) but adds ferretdbVersion
+	// atomicWrites: a FerretDB patched to apply update, findAndModify and delete atomically per
+	// document (third_party/ferretdb/PATCHES.md), as MongoDB does, whatever the connections.
+	atomicWrites bool
+}
+
+func identify(ctx context.Context, mc *mongo.Client) (server, error) {
 	raw, err := mc.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Raw()
 	if err != nil {
-		return false, fmt.Errorf("mongodb buildInfo: %w", err)
+		return server{}, fmt.Errorf("mongodb buildInfo: %w", err)
 	}
-	_, err = raw.LookupErr("ferretdbVersion")
-	return err == nil, nil
+	return serverFrom(raw), nil
+}
+
+// serverFrom reads a buildInfo answer.
+func serverFrom(raw bson.Raw) server {
+	var s server
+	if _, err := raw.LookupErr("ferretdbVersion"); err == nil {
+		s.ferret = true
+		atomic, err := raw.LookupErr("ferretdbFeatures", "atomicWrites")
+		s.atomicWrites = err == nil && atomic.Type == bson.TypeBoolean && atomic.Boolean()
+	}
+	return s
 }
 
 // IsFerretDB reports whether the server is FerretDB, whose limits callers may need to work around
@@ -147,11 +164,11 @@ func (c *Client) Mongo() *mongo.Client { return c.mongo }
 
 // Database returns the named database.
 //
-// On FerretDB every database has a one-connection client of its own. Its updates are atomic only when
-// no two commands on the same documents run at once (ARCHITECTURE §4): a single connection per
-// database serializes every command on that database, as long as each database is written by one
-// process, which is so because every service owns its database. Different services' databases are
-// served in parallel, each by its own SQLite file.
+// On a FerretDB without atomic writes every database has a one-connection client of its own. Its
+// updates are atomic only when no two commands on the same documents run at once (ARCHITECTURE §4): a
+// single connection per database serializes every command on that database, as long as each database
+// is written by one process. Different services' databases are served in parallel, each by its own
+// SQLite file. The embedded server and `mint db` carry the atomic-writes patch and get a normal pool.
 func (c *Client) Database(name string) *mongo.Database {
 	if !c.singleConn {
 		return c.mongo.Database(name)
@@ -202,9 +219,8 @@ func (c *Client) Close(ctx context.Context) error {
 	return nil
 }
 
-// EmbeddedURI is the loopback address of the embedded server, "" when connected to an external one.
-// It is for looking at the data (e.g. with mongosh) in dev mode; any writer other than this Client
-// breaks the single-connection serialization FerretDB's atomicity depends on.
+// EmbeddedURI is the loopback address of the embedded server, "" when connected to an external one
+// (e.g. for looking at the data with mongosh in dev mode).
 func (c *Client) EmbeddedURI() string {
 	if c.embedded == nil {
 		return ""

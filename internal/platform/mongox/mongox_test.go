@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -174,58 +175,149 @@ func TestIsDuplicateKey(t *testing.T) {
 	}
 }
 
-// TestURIToFerretDBUsesOneConnection proves the pool limit by its purpose: concurrent increments of
-// one document are all kept (FerretDB loses most of them with a larger pool).
-func TestURIToFerretDBUsesOneConnection(t *testing.T) {
+func TestServerFromBuildInfo(t *testing.T) {
+	doc := func(d bson.D) bson.Raw {
+		raw, err := bson.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	tests := []struct {
+		name string
+		info bson.D
+		want server
+	}{
+		{"MongoDB", bson.D{{Key: "version", Value: "7.0.12"}}, server{}},
+		{"FerretDB", bson.D{{Key: "version", Value: "7.0.42"}, {Key: "ferretdbVersion", Value: "v1.24.2"},
+			{Key: "ferretdbFeatures", Value: bson.D{{Key: "aggregationStages", Value: bson.A{"$match"}}}}}, server{ferret: true}},
+		{"FerretDB with atomic writes", bson.D{{Key: "ferretdbVersion", Value: "v1.24.2"},
+			{Key: "ferretdbFeatures", Value: bson.D{{Key: "atomicWrites", Value: true}}}}, server{ferret: true, atomicWrites: true}},
+		{"atomic writes off", bson.D{{Key: "ferretdbVersion", Value: "x"},
+			{Key: "ferretdbFeatures", Value: bson.D{{Key: "atomicWrites", Value: false}}}}, server{ferret: true}},
+		{"atomic writes not a boolean", bson.D{{Key: "ferretdbVersion", Value: "x"},
+			{Key: "ferretdbFeatures", Value: bson.D{{Key: "atomicWrites", Value: "yes"}}}}, server{ferret: true}},
+	}
+	for _, tt := range tests {
+		if got := serverFrom(doc(tt.info)); got != tt.want {
+			t.Errorf("%s: serverFrom = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestAtomicWritesOnManyConnections: the embedded server is patched to apply each write atomically,
+// so clients get a normal pool, and several clients (as several processes would be) racing on the
+// same documents through many connections lose nothing and double nothing.
+func TestAtomicWritesOnManyConnections(t *testing.T) {
 	ctx := context.Background()
-	srv, err := startEmbedded(tempDir(t))
+	srv, err := ServeEmbedded(tempDir(t), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.stop)
-
-	c, err := Open(ctx, Config{URI: srv.uri + "?maxPoolSize=20"})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
+	t.Cleanup(srv.Stop)
+	var colls []*mongo.Collection
+	for range 3 {
+		c, err := Open(ctx, Config{URI: srv.URI() + "?maxPoolSize=20"})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { _ = c.Close(ctx) })
+		if !c.IsFerretDB() || c.singleConn {
+			t.Fatalf("IsFerretDB = %v, singleConn = %v; want FerretDB with a normal pool", c.IsFerretDB(), c.singleConn)
+		}
+		colls = append(colls, c.Database("mongox").Collection("race"))
 	}
-	t.Cleanup(func() { _ = c.Close(ctx) })
-	if !c.IsFerretDB() || !c.singleConn {
-		t.Fatalf("IsFerretDB = %v, singleConn = %v; want both true", c.IsFerretDB(), c.singleConn)
+	const workers = 24
+	race := func(op func(coll *mongo.Collection, w int)) {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { op(colls[w%len(colls)], w) })
+		}
+		wg.Wait()
 	}
-
-	// Two databases, each with its own single connection, written at once: neither loses an update.
-	colls := []*mongo.Collection{c.Database("mongox").Collection("counters"), c.Database("mongox2").Collection("counters")}
-	if c.Database("mongox").Client() != colls[0].Database().Client() || colls[0].Database().Client() == colls[1].Database().Client() {
-		t.Fatal("want one client per database, the same one each time")
+	id := func(s string) bson.D { return bson.D{{Key: "_id", Value: s}} }
+	if _, err := colls[0].InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: "counter"}, {Key: "n", Value: int64(0)}},
+		bson.D{{Key: "_id", Value: "wallet"}, {Key: "balance", Value: int64(50)}},
+		bson.D{{Key: "_id", Value: "tx"}, {Key: "status", Value: "pending"}},
+	}); err != nil {
+		t.Fatal(err)
 	}
-	for _, coll := range colls {
-		if _, err := coll.InsertOne(ctx, thing{ID: "c"}); err != nil {
+	read := func(key string) bson.M {
+		var m bson.M
+		if err := colls[0].FindOne(ctx, id(key)).Decode(&m); err != nil {
 			t.Fatal(err)
 		}
+		return m
 	}
-	const workers, each = 6, 30
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range 2 * each {
-				coll := colls[i%2]
-				if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "c"}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}); err != nil {
+
+	t.Run("$inc loses nothing", func(t *testing.T) {
+		race(func(coll *mongo.Collection, _ int) {
+			for range 20 {
+				if _, err := coll.UpdateOne(ctx, id("counter"), bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}); err != nil {
 					t.Error(err)
-					return
 				}
 			}
 		})
-	}
-	wg.Wait()
-	for _, coll := range colls {
-		var got thing
-		if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "c"}}).Decode(&got); err != nil {
-			t.Fatal(err)
+		if n := read("counter")["n"]; n != int64(workers*20) {
+			t.Errorf("n = %v, want %d", n, workers*20)
 		}
-		if got.N != workers*each {
-			t.Errorf("%s: n = %d, want %d (lost updates: more than one connection on a database)", coll.Database().Name(), got.N, workers*each)
+	})
+	t.Run("a guarded transition succeeds once", func(t *testing.T) {
+		var won atomic.Int32
+		race(func(coll *mongo.Collection, w int) {
+			res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "tx"}, {Key: "status", Value: "pending"}},
+				bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "processing"}, {Key: "by", Value: w}}}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			won.Add(int32(res.ModifiedCount))
+		})
+		if won.Load() != 1 {
+			t.Errorf("%d of %d concurrent pending → processing updates succeeded, want exactly 1", won.Load(), workers)
 		}
-	}
+	})
+	t.Run("a guarded debit never overdraws", func(t *testing.T) {
+		var debits atomic.Int32
+		race(func(coll *mongo.Collection, _ int) {
+			for range 5 {
+				res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "wallet"}, {Key: "balance", Value: bson.D{{Key: "$gte", Value: int64(1)}}}},
+					bson.D{{Key: "$inc", Value: bson.D{{Key: "balance", Value: int64(-1)}}}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				debits.Add(int32(res.ModifiedCount))
+			}
+		})
+		if b := read("wallet")["balance"]; debits.Load() != 50 || b != int64(0) {
+			t.Errorf("%d debits of a balance of 50, balance now %v; want 50 and 0", debits.Load(), b)
+		}
+	})
+	t.Run("findAndModify hands out each number once", func(t *testing.T) {
+		var mu sync.Mutex
+		seen := map[int64]bool{}
+		race(func(coll *mongo.Collection, _ int) {
+			for range 10 {
+				var d struct {
+					N int64 `bson:"n"`
+				}
+				err := coll.FindOneAndUpdate(ctx, id("seq"), bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}},
+					options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
+				if err != nil && !IsDuplicateKey(err) { // two first upserts: one inserts, the other is told so
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if err == nil && seen[d.N] {
+					t.Errorf("number %d handed out twice", d.N)
+				}
+				seen[d.N] = true
+				mu.Unlock()
+			}
+		})
+	})
 }
 
 func TestQueryMetrics(t *testing.T) {

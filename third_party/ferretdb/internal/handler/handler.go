@@ -72,6 +72,9 @@ type Handler struct {
 	commands map[string]*command
 	wg       sync.WaitGroup
 
+	// writes makes read-modify-write commands atomic (patch, see writelock.go).
+	writes writeLocks
+
 	cappedCleanupStop             chan struct{}
 	cleanupCappedCollectionsDocs  *prometheus.CounterVec
 	cleanupCappedCollectionsBytes *prometheus.CounterVec

@@ -51,6 +51,7 @@ func (h *Handler) MsgBuildInfo(connCtx context.Context, msg *wire.OpMsg) (*wire.
 			"ferretdbVersion", version.Get().Version,
 			"ferretdbFeatures", must.NotFail(types.NewDocument(
 				"aggregationStages", aggregationStages,
+				AtomicWritesFeature, true, // patch, see writelock.go
 			)),
 
 			"ok", float64(1),

@@ -70,7 +70,7 @@ func (h *Handler) MsgDelete(connCtx context.Context, msg *wire.OpMsg) (*wire.OpM
 
 	for i, p := range params.Deletes {
 		var d int32
-		d, err = h.execDelete(connCtx, c, &p)
+		d, err = h.execDelete(connCtx, params.DB, params.Collection, c, &p)
 
 		deleted += d
 
@@ -111,11 +111,14 @@ func (h *Handler) MsgDelete(connCtx context.Context, msg *wire.OpMsg) (*wire.OpM
 	)
 }
 
-// execDelete performs a single delete operation.
+// execDelete performs a single delete operation, under the collection's write lock (patch, see
+// writelock.go): a guarded delete must not remove a document an update just changed.
 //
 // It returns a number of deleted documents or error.
 // The error is either a (wrapped) *handlererrors.CommandError or something fatal.
-func (h *Handler) execDelete(ctx context.Context, c backends.Collection, p *common.Delete) (int32, error) {
+func (h *Handler) execDelete(ctx context.Context, dbName, collName string, c backends.Collection, p *common.Delete) (int32, error) {
+	defer h.writes.lock(dbName, collName)()
+
 	var qp backends.QueryParams
 	if !h.DisablePushdown {
 		qp.Filter = p.Filter

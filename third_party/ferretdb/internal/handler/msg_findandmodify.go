@@ -117,6 +117,9 @@ func (h *Handler) findAndModifyDocument(ctx context.Context, params *common.Find
 		return nil, lazyerrors.Error(err)
 	}
 
+	// Patch: the read, the change and the write are one atomic step (see writelock.go).
+	defer h.writes.lock(params.DB, params.Collection)()
+
 	cancel := func() {}
 	if params.MaxTimeMS != 0 {
 		// TODO https://github.com/FerretDB/FerretDB/issues/2168

@@ -97,50 +97,18 @@ func (h *Handler) updateDocument(ctx context.Context, params *common.UpdateParam
 	}
 
 	for _, u := range params.Updates {
-		c, err := db.Collection(params.Collection)
+		m, mod, up, err := h.updateOne(ctx, db, params, &u)
 		if err != nil {
-			if backends.ErrorCodeIs(err, backends.ErrorCodeCollectionNameIsInvalid) {
-				msg := fmt.Sprintf("Invalid collection name: %s", params.Collection)
-				return 0, 0, nil, handlererrors.NewCommandErrorMsgWithArgument(handlererrors.ErrInvalidNamespace, msg, "insert")
-			}
-
-			return 0, 0, nil, lazyerrors.Error(err)
+			return 0, 0, nil, err
 		}
 
-		var qp backends.QueryParams
-		if !h.DisablePushdown {
-			qp.Filter = u.Filter
-		}
+		matched += m
+		modified += mod
 
-		res, err := c.Query(ctx, &qp)
-		if err != nil {
-			return 0, 0, nil, lazyerrors.Error(err)
-		}
-
-		closer := iterator.NewMultiCloser()
-		defer closer.Close()
-
-		closer.Add(res.Iter)
-
-		iter := common.FilterIterator(res.Iter, closer, u.Filter)
-
-		if !u.Multi {
-			iter = common.LimitIterator(iter, closer, 1)
-		}
-
-		result, err := common.UpdateDocument(ctx, c, "update", iter, &u)
-		if err != nil {
-			return 0, 0, nil, lazyerrors.Error(err)
-		}
-
-		matched += result.Matched.Count
-		modified += result.Modified.Count
-
-		if result.Upserted.Doc != nil {
-			doc := result.Upserted.Doc
+		if up != nil {
 			upserted.Append(must.NotFail(types.NewDocument(
 				"index", int32(upserted.Len()),
-				"_id", must.NotFail(doc.Get("_id")),
+				"_id", must.NotFail(up.Get("_id")),
 			)))
 
 			// in case of upsert, MongoDB sets the matched count to 1
@@ -149,4 +117,48 @@ func (h *Handler) updateDocument(ctx context.Context, params *common.UpdateParam
 	}
 
 	return matched, modified, &upserted, nil
+}
+
+// updateOne applies one update statement under its collection's write lock (patch, see writelock.go),
+// returning the matched and modified counts and the upserted document, if any.
+func (h *Handler) updateOne(ctx context.Context, db backends.Database, params *common.UpdateParams, u *common.Update) (int32, int32, *types.Document, error) {
+	defer h.writes.lock(params.DB, params.Collection)()
+
+	c, err := db.Collection(params.Collection)
+	if err != nil {
+		if backends.ErrorCodeIs(err, backends.ErrorCodeCollectionNameIsInvalid) {
+			msg := fmt.Sprintf("Invalid collection name: %s", params.Collection)
+			return 0, 0, nil, handlererrors.NewCommandErrorMsgWithArgument(handlererrors.ErrInvalidNamespace, msg, "insert")
+		}
+
+		return 0, 0, nil, lazyerrors.Error(err)
+	}
+
+	var qp backends.QueryParams
+	if !h.DisablePushdown {
+		qp.Filter = u.Filter
+	}
+
+	res, err := c.Query(ctx, &qp)
+	if err != nil {
+		return 0, 0, nil, lazyerrors.Error(err)
+	}
+
+	closer := iterator.NewMultiCloser()
+	defer closer.Close()
+
+	closer.Add(res.Iter)
+
+	iter := common.FilterIterator(res.Iter, closer, u.Filter)
+
+	if !u.Multi {
+		iter = common.LimitIterator(iter, closer, 1)
+	}
+
+	result, err := common.UpdateDocument(ctx, c, "update", iter, u)
+	if err != nil {
+		return 0, 0, nil, lazyerrors.Error(err)
+	}
+
+	return result.Matched.Count, result.Modified.Count, result.Upserted.Doc, nil
 }
