@@ -26,6 +26,7 @@ const usage = `mint — an event-driven digital wallet
 Usage:
   mint dev [flags]                   run the whole system in one process (embedded database, bus, cache, mail)
   mint serve <service> [flags]       run one service (auth, wallet, transactions, notifications)
+  mint db [flags]                    serve the embedded database to several processes
   mint keys <generate|rotate> [flags] create or rotate the auth service's signing keys
   mint wallet reconcile [flags]      check every wallet against its ledger; exit 1 on drift
   mint version                       print the version
@@ -56,6 +57,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
+	case "db":
+		return runDB(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(args[1:], stdout, stderr)
 	case "wallet":

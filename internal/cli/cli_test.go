@@ -127,6 +127,9 @@ func TestCommandLines(t *testing.T) {
 			firstErr: `mint serve auth: trusted proxy "gateway": want a CIDR like 10.0.0.0/8 or 127.0.0.1/32 (--trusted-proxies or MINT_TRUSTED_PROXIES)`},
 		{args: []string{"serve", "notifications"}, want: usage,
 			firstErr: "mint serve notifications: needs an SMTP server: set --smtp-url or MINT_SMTP_URL (smtp://host:port or smtps://…)"},
+		{args: []string{"db", "--help"}, want: ok, stdout: []string{"Usage: mint db", "--addr", "MINT_DB_ADDR", "--http-addr"}},
+		{args: []string{"db", "--log-level", "loud"}, want: usage,
+			firstErr: `mint db: log level "loud": want debug, info, warn or error (--log-level or MINT_LOG_LEVEL)`},
 		// A service ignores the environment of settings it does not read.
 		{args: []string{"serve", "wallet", "--help"}, env: []string{"MINT_AUTH_LOGIN_MAX_FAILURES", "many"}, want: ok,
 			stdout: []string{"Usage: mint serve wallet"}},

@@ -170,7 +170,7 @@ func TestLoginTiming(t *testing.T) {
 		t.Skip("timing needs the production hash cost; not a -short test")
 	}
 	addr := freeAddr(t)
-	p := start(t, "http://"+addr, []string{"MINT_LOG_LEVEL=warn", "MINT_AUTH_LOGIN_MAX_FAILURES=100000"},
+	p := start(t, "http://"+addr, []string{"MINT_LOG_LEVEL=warn", "MINT_AUTH_LOGIN_MAX_FAILURES=100000", "MINT_AUTH_LOGIN_ACCOUNT_MAX_FAILURES=100000"},
 		"dev", "--http-addr", addr, "--data-dir", tempDir(t))
 	must(t, signup(t, p.base, "known@example.com", "password-123"), 201, "signup")
 	const rounds = 25
