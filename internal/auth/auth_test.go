@@ -42,6 +42,13 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 
 	login := h.do("POST", "/api/v1/auth/login", map[string]string{"email": "ADA.lovelace@example.com", "password": "analytical-engine"}, "")
+	// A token or a signed-in user's data must never sit in a shared or browser cache.
+	for what, r := range map[string]response{"signup": res, "login": login,
+		"user": h.do("GET", "/api/v1/auth/user", nil, u["token"].(string)), "refused user": h.do("GET", "/api/v1/auth/user", nil, "")} {
+		if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", what, cc)
+		}
+	}
 	if login.Status != http.StatusOK {
 		t.Fatalf("login: %d %s", login.Status, login.Body)
 	}

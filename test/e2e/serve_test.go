@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -29,50 +28,16 @@ func startServeAuth(t *testing.T, amqpURL string, env ...string) *process {
 	return start(t, "http://"+addr, env, "serve", "auth")
 }
 
-// startRedis runs a private redis-server, so the test can kill it without disturbing other tests.
-func startRedis(t *testing.T) (url string, kill func()) {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if testenv.CI() {
-			t.Fatal("redis-server is not installed and CI=true")
-		}
-		t.Skip("redis-server is not installed")
-	}
-	addr := freeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command("redis-server", "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	kill = func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}
-	t.Cleanup(kill)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			_ = c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not start", addr)
-		}
-	}
-	return "redis://" + addr + "/0", kill
-}
-
 // TestServeAuthWithoutRedis: Redis dies under a running auth service; signup, login, /auth/user and
 // logout keep working.
 func TestServeAuthWithoutRedis(t *testing.T) {
-	redisURL, killRedis := startRedis(t)
-	p := startServeAuth(t, testenv.IsolatedRabbitURL(t), "MINT_REDIS_URL="+redisURL, "MINT_COOKIE_SECURE=false")
+	redis := testenv.OwnRedis(t)
+	p := startServeAuth(t, testenv.IsolatedRabbitURL(t), "MINT_REDIS_URL="+redis.URL(), "MINT_COOKIE_SECURE=false")
 	must(t, signup(t, p.base, "before@example.com", "password-123"), 201, "signup with Redis")
 	tok := must(t, login(t, p.base, "before@example.com", "password-123"), 200, "login with Redis").field(t, "token")
 	must(t, call(t, "GET", p.base+"/api/v1/auth/user", nil, tok), 200, "user with Redis (caches it)")
 
-	killRedis()
+	redis.Kill(t)
 	must(t, call(t, "GET", p.base+"/api/v1/auth/user", nil, tok), 200, "user without Redis")
 	must(t, signup(t, p.base, "after@example.com", "password-123"), 201, "signup without Redis")
 	tok2 := must(t, login(t, p.base, "after@example.com", "password-123"), 200, "login without Redis").field(t, "token")

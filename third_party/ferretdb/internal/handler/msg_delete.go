@@ -70,7 +70,7 @@ func (h *Handler) MsgDelete(connCtx context.Context, msg *wire.OpMsg) (*wire.OpM
 
 	for i, p := range params.Deletes {
 		var d int32
-		d, err = h.execDelete(connCtx, params.DB, params.Collection, c, &p)
+		d, err = h.execDelete(connCtx, params.DB, c, &p)
 
 		deleted += d
 
@@ -111,13 +111,13 @@ func (h *Handler) MsgDelete(connCtx context.Context, msg *wire.OpMsg) (*wire.OpM
 	)
 }
 
-// execDelete performs a single delete operation, under the collection's write lock (patch, see
+// execDelete performs a single delete operation, under the database's write lock (patch, see
 // writelock.go): a guarded delete must not remove a document an update just changed.
 //
 // It returns a number of deleted documents or error.
 // The error is either a (wrapped) *handlererrors.CommandError or something fatal.
-func (h *Handler) execDelete(ctx context.Context, dbName, collName string, c backends.Collection, p *common.Delete) (int32, error) {
-	defer h.writes.lock(dbName, collName)()
+func (h *Handler) execDelete(ctx context.Context, dbName string, c backends.Collection, p *common.Delete) (int32, error) {
+	defer h.writes.lock(dbName)()
 
 	var qp backends.QueryParams
 	if !h.DisablePushdown {

@@ -118,7 +118,7 @@ func (h *Handler) findAndModifyDocument(ctx context.Context, params *common.Find
 	}
 
 	// Patch: the read, the change and the write are one atomic step (see writelock.go).
-	defer h.writes.lock(params.DB, params.Collection)()
+	defer h.writes.lock(params.DB)()
 
 	cancel := func() {}
 	if params.MaxTimeMS != 0 {

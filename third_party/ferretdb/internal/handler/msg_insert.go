@@ -144,7 +144,12 @@ func (h *Handler) MsgInsert(connCtx context.Context, msg *wire.OpMsg) (*wire.OpM
 			}
 		}
 
-		if _, err = c.InsertAll(connCtx, &backends.InsertAllParams{Docs: docs}); err == nil {
+		// Patch: inserts take the database's write lock too (see writelock.go).
+		unlock := h.writes.lock(params.DB)
+		_, err = c.InsertAll(connCtx, &backends.InsertAllParams{Docs: docs})
+		unlock()
+
+		if err == nil {
 			inserted += int32(len(docs))
 
 			if params.Ordered && len(writeErrors) > 0 {
@@ -156,9 +161,13 @@ func (h *Handler) MsgInsert(connCtx context.Context, msg *wire.OpMsg) (*wire.OpM
 
 		// insert doc one by one upon failing on batch insertion
 		for j, doc := range docs {
-			if _, err = c.InsertAll(connCtx, &backends.InsertAllParams{
+			unlock := h.writes.lock(params.DB)
+			_, err = c.InsertAll(connCtx, &backends.InsertAllParams{
 				Docs: []*types.Document{doc},
-			}); err == nil {
+			})
+			unlock()
+
+			if err == nil {
 				inserted++
 
 				continue

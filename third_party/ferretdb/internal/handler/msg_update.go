@@ -119,10 +119,10 @@ func (h *Handler) updateDocument(ctx context.Context, params *common.UpdateParam
 	return matched, modified, &upserted, nil
 }
 
-// updateOne applies one update statement under its collection's write lock (patch, see writelock.go),
+// updateOne applies one update statement under its database's write lock (patch, see writelock.go),
 // returning the matched and modified counts and the upserted document, if any.
 func (h *Handler) updateOne(ctx context.Context, db backends.Database, params *common.UpdateParams, u *common.Update) (int32, int32, *types.Document, error) {
-	defer h.writes.lock(params.DB, params.Collection)()
+	defer h.writes.lock(params.DB)()
 
 	c, err := db.Collection(params.Collection)
 	if err != nil {

@@ -21,30 +21,30 @@ import "sync"
 // (Patch: not in upstream FerretDB.)
 const AtomicWritesFeature = "atomicWrites"
 
-// writeLocks serializes the read-modify-write commands — update, findAndModify, delete — of each
-// collection. FerretDB reads the matching documents, applies the change in Go and writes the result
-// back in separate statements, so two such commands on one collection could interleave: both of two
-// guarded updates succeed, two $inc lose one. Holding one lock per collection from the read to the
-// last write makes each command atomic, as in MongoDB, for every connection of this process; the
-// SQLite files belong to one process (the embedding application locks the directory), so that is
-// every client. Reads and inserts take no lock: reads see committed rows, and a unique index decides
-// between inserts inside SQLite.
+// writeLocks serializes the writes to each database: update, findAndModify and delete from their
+// read to their last write, and inserts. FerretDB reads the matching documents, applies the change in
+// Go and writes the result back in separate statements, so two such commands on one document could
+// interleave: both of two guarded updates succeed, two $inc lose one. Holding the database's lock from
+// the read to the last write makes each command atomic, as in MongoDB, for every connection of this
+// process; the SQLite files belong to one process (the embedding application locks the directory),
+// so that is every client. One lock per database rather than per collection: a database is one
+// SQLite file, which takes one writer at a time anyway, and a second writer would only wait in
+// SQLite's busy handler, which sleeps. Reads take no lock: they see committed rows, in parallel.
 type writeLocks struct {
 	mu sync.Mutex
 	m  map[string]*sync.Mutex
 }
 
-// lock takes collection db.coll's lock and returns its release.
-func (l *writeLocks) lock(db, coll string) func() {
+// lock takes database db's write lock and returns its release.
+func (l *writeLocks) lock(db string) func() {
 	l.mu.Lock()
 	if l.m == nil {
 		l.m = map[string]*sync.Mutex{}
 	}
-	key := db + "\x00" + coll
-	m, ok := l.m[key]
+	m, ok := l.m[db]
 	if !ok {
 		m = new(sync.Mutex)
-		l.m[key] = m
+		l.m[db] = m
 	}
 	l.mu.Unlock()
 
