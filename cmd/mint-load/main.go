@@ -24,7 +24,7 @@ import (
 
 func main() {
 	base := flag.String("base", "http://127.0.0.1:8080", "Mint base URL (loopback only)")
-	scenario := flag.String("scenario", "user", "user: GET /api/v1/auth/user with a warm cache; login: POST /api/v1/auth/login; "+
+	scenario := flag.String("scenario", "user", "user: GET /api/v1/auth/user with a warm cache; login: POST /api/v1/auth/login (an account per client); "+
 		"transfer: POST /api/v1/transactions/transfer, then wait until it reads completed (latency = settle time)")
 	txBase := flag.String("tx-base", "", "transactions service base URL when it runs apart (default -base)")
 	clients := flag.Int("c", 32, "concurrent clients")
@@ -63,9 +63,18 @@ func run(base, txBase, scenario string, clients int, warmup, duration, poll time
 			return timed(hc, http.MethodGet, base+"/api/v1/auth/user", nil, me.token)
 		}
 	case "login":
-		body, _ := json.Marshal(map[string]string{"email": email, "password": password})
-		op = func(int) (time.Duration, error) {
-			return timed(hc, http.MethodPost, base+"/api/v1/auth/login", body, "")
+		// One account per client: the service throttles one client's concurrent logins to one account
+		// like guesses (an attempt counts until its password is known to be right).
+		bodies := make([][]byte, clients)
+		for i := range bodies {
+			e := fmt.Sprintf("login-%d-%d@example.com", time.Now().UnixNano(), i)
+			if _, err := signup(hc, base, e, password); err != nil {
+				return err
+			}
+			bodies[i], _ = json.Marshal(map[string]string{"email": e, "password": password})
+		}
+		op = func(client int) (time.Duration, error) {
+			return timed(hc, http.MethodPost, base+"/api/v1/auth/login", bodies[client], "")
 		}
 	case "transfer":
 		if op, err = transfers(hc, base, txBase, clients, poll); err != nil {

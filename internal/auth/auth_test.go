@@ -364,8 +364,11 @@ func TestLoginThrottleSparesTheOwner(t *testing.T) {
 	expectProblem(t, h.login(owner.email, "password-123", from("192.0.2.200")...), 429, "rate_limited", "")
 	// ...but the owner's device has a bucket of its own, even from a throttled address.
 	again := must(t, h.login(owner.email, "password-123", append(from("203.0.113.1"), "Cookie", auth.DeviceCookie+"="+device)...), 200)
+	if renewed := again.Header.Values("Set-Cookie"); strings.Contains(strings.Join(renewed, "\n"), auth.DeviceCookie+"=") {
+		t.Errorf("a young device cookie was replaced: %v", renewed)
+	}
 	// A device cookie of another account is no device of this one.
-	expectProblem(t, h.login(bystander.email, "guess", append(from("203.0.113.1"), "Cookie", auth.DeviceCookie+"="+deviceCookie(t, again))...), 401, "invalid_credentials", "")
+	expectProblem(t, h.login(bystander.email, "guess", append(from("203.0.113.1"), "Cookie", auth.DeviceCookie+"="+device)...), 401, "invalid_credentials", "")
 	must(t, h.login(bystander.email, "password-123", from("203.0.113.1")...), 200)
 
 	// A device token is never a session.

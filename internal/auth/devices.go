@@ -40,17 +40,18 @@ func newDevices(keys *jwtsign.KeySet, issuerName string, now func() time.Time) (
 	return &devices{issuer: issuer, verifier: verifier}, nil
 }
 
-// recognise returns the device id of token when it is a device of userID, else "". A token that does
-// not verify (forged, expired, signed with a key rotated out) is simply not a recognised device.
-func (d *devices) recognise(ctx context.Context, token, userID string) string {
+// recognise returns the device id of token when it is a device of userID, else "", and whether the
+// token is old enough (half its lifetime) to be renewed at this sign-in. A token that does not verify
+// (forged, expired, signed with a key rotated out) is simply not a recognised device.
+func (d *devices) recognise(ctx context.Context, token, userID string, now time.Time) (id string, renew bool) {
 	if token == "" {
-		return ""
+		return "", false
 	}
 	c, err := d.verifier.Verify(ctx, token)
 	if err != nil || c.Subject != userID {
-		return ""
+		return "", false
 	}
-	return c.ID
+	return c.ID, now.Sub(c.IssuedAt) > DeviceLifetime/2
 }
 
 // issue returns a new device token for userID.

@@ -210,7 +210,9 @@ func (h *handlers) writeSignIn(w http.ResponseWriter, status int, in SignIn) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.Token, Path: "/",
 		MaxAge: int(s.ExpiresAt.Sub(s.IssuedAt).Seconds()), Expires: s.ExpiresAt,
 		HttpOnly: true, Secure: h.secureCookie, SameSite: http.SameSiteStrictMode})
-	http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: in.Device, Path: loginPath,
-		MaxAge: int(DeviceLifetime.Seconds()), HttpOnly: true, Secure: h.secureCookie, SameSite: http.SameSiteStrictMode})
+	if in.Device != "" {
+		http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: in.Device, Path: loginPath,
+			MaxAge: int(DeviceLifetime.Seconds()), HttpOnly: true, Secure: h.secureCookie, SameSite: http.SameSiteStrictMode})
+	}
 	httpx.WriteJSON(w, status, SessionResponse{User: in.User, Token: s.Token, ExpiresAt: s.ExpiresAt})
 }

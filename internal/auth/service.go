@@ -81,11 +81,13 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (SignIn, error)
 		return SignIn{}, err
 	}
 	s.outbox.Notify(d.ID)
-	return s.signIn(d, now)
+	return s.signIn(d, now, true)
 }
 
-// SignIn is a successful sign-up or login: the user, the session, and a fresh device token for the
-// next login (each sign-in renews it, so a device stays recognised DeviceLifetime after its last one).
+// SignIn is a successful sign-up or login: the user, the session, and a new device token for the
+// next login — unless the device presented one that is still young (a sign-in renews a token past
+// half its lifetime, so a device stays recognised while it signs in at least twice a year). Device is
+// "" when there is nothing new to keep.
 type SignIn struct {
 	User User
 	Session
@@ -105,9 +107,10 @@ func (s *Service) Login(ctx context.Context, req LoginRequest, c Client) (SignIn
 	if findErr != nil && !failure.Is(findErr, failure.NotFound) {
 		return SignIn{}, findErr
 	}
-	deviceID := ""
+	deviceID, renew := "", true
 	if findErr == nil {
-		deviceID = s.devices.recognise(ctx, c.Device, d.ID.Hex())
+		deviceID, renew = s.devices.recognise(ctx, c.Device, d.ID.Hex(), now)
+		renew = renew || deviceID == ""
 	}
 	attempt, err := s.admitLogin(ctx, email, c, deviceID, now)
 	if err != nil {
@@ -122,29 +125,30 @@ func (s *Service) Login(ctx context.Context, req LoginRequest, c Client) (SignIn
 	if err != nil {
 		return SignIn{}, fmt.Errorf("login: %w", err)
 	}
+	if err := s.finished(ctx, attempt, ok); err != nil {
+		return SignIn{}, err
+	}
 	if !ok {
 		s.metrics.login(loginFailed)
 		return SignIn{}, failure.New(failure.InvalidCredentials, "wrong email or password")
 	}
 	s.metrics.login(loginSucceeded)
-	if err := s.succeeded(ctx, attempt); err != nil {
-		return SignIn{}, err
-	}
-	return s.signIn(d, now)
+	return s.signIn(d, now, renew)
 }
 
-// signIn issues user d a session and a device token.
-func (s *Service) signIn(d userDoc, now time.Time) (SignIn, error) {
+// signIn issues user d a session and, when device, a device token.
+func (s *Service) signIn(d userDoc, now time.Time, device bool) (SignIn, error) {
 	tok, claims, err := s.issuer.Issue(d.ID.Hex(), now)
 	if err != nil {
 		return SignIn{}, fmt.Errorf("issue token: %w", err)
 	}
-	device, err := s.devices.issue(d.ID.Hex(), now)
-	if err != nil {
-		return SignIn{}, err
+	in := SignIn{User: d.user(), Session: Session{Token: tok, TokenID: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.Expiry}}
+	if device {
+		if in.Device, err = s.devices.issue(d.ID.Hex(), now); err != nil {
+			return SignIn{}, err
+		}
 	}
-	return SignIn{User: d.user(), Device: device,
-		Session: Session{Token: tok, TokenID: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.Expiry}}, nil
+	return in, nil
 }
 
 // Logout revokes the caller's token until it expires.

@@ -40,25 +40,26 @@ func (d userDoc) user() User {
 }
 
 // attemptDoc is one claimed slot of a login-throttle bucket (throttle.go): the attempt and the
-// bucket's streak after it. Its _id, <bucket>/<n>, is what makes claiming atomic.
+// bucket's streak after it. Its _id, <bucket>/<n>, is what makes claiming atomic. A slot is written
+// once, when claimed; how its attempt ended is recorded in the bucket (bucketDoc).
 type attemptDoc struct {
 	ID     string    `bson:"_id"`
 	Bucket bucket    `bson:"bucket"`
 	N      int64     `bson:"n"`
 	At     time.Time `bson:"at"`
 	Streak int       `bson:"streak"`
-	OK     bool      `bson:"ok,omitempty"`     // the attempt succeeded
+	OK     bool      `bson:"ok,omitempty"`     // the attempt succeeded (in bucketDoc.Last only)
 	Refund int       `bson:"refund,omitempty"` // attempts a success takes back out of the streak (policy.resetOnSuccess)
 }
 
 func slotID(b bucket, n int64) string { return string(b) + "/" + strconv.FormatInt(n, 10) }
 
-// bucketDoc points at a bucket's newest slot. It is written after the slot, so it may lag behind a
-// concurrent claim, never run ahead: it saves probing, the slots decide.
+// bucketDoc is a bucket's newest finished attempt: where the next claim starts, and what it decides
+// from. It is written once the attempt's password was checked, so a claim may find newer slots (of
+// attempts still being checked, or whose process died); it then decides from those, as failures.
 type bucketDoc struct {
-	ID bucket    `bson:"_id"`
-	N  int64     `bson:"n"`
-	At time.Time `bson:"at"`
+	ID   bucket     `bson:"_id"`
+	Last attemptDoc `bson:"last"`
 }
 
 // revokedDoc is a token revoked by logout, kept until it would have expired anyway.
@@ -94,10 +95,11 @@ func (s *store) ensureIndexes(ctx context.Context) error {
 	); err != nil {
 		return fmt.Errorf("users indexes: %w", err)
 	}
-	for _, c := range []*mongo.Collection{s.attempts, s.buckets} {
-		if err := mongox.EnsureIndexes(ctx, c, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}); err != nil {
-			return fmt.Errorf("%s indexes: %w", c.Name(), err)
-		}
+	if err := mongox.EnsureIndexes(ctx, s.attempts, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}); err != nil {
+		return fmt.Errorf("login_attempts indexes: %w", err)
+	}
+	if err := mongox.EnsureIndexes(ctx, s.buckets, mongo.IndexModel{Keys: bson.D{{Key: "last.at", Value: 1}}, Options: options.Index().SetName("last_at")}); err != nil {
+		return fmt.Errorf("login_buckets indexes: %w", err)
 	}
 	if err := mongox.EnsureIndexes(ctx, s.revoked,
 		mongo.IndexModel{Keys: bson.D{{Key: "revokedAt", Value: 1}}, Options: options.Index().SetName("revokedAt")},
@@ -220,17 +222,14 @@ func (s *store) claimAttempt(ctx context.Context, b bucket, p policy, now time.T
 	var (
 		next int64
 		last *attemptDoc
+		head bucketDoc
 	)
-	var head bucketDoc
 	switch err := s.buckets.FindOne(ctx, bson.D{{Key: "_id", Value: b}}).Decode(&head); {
 	case errors.Is(err, mongo.ErrNoDocuments):
 	case err != nil:
 		return attemptDoc{}, 0, fmt.Errorf("find login bucket: %w", err)
 	default:
-		next = head.N + 1
-		if last, err = s.attempt(ctx, slotID(b, head.N)); err != nil {
-			return attemptDoc{}, 0, err
-		}
+		last, next = &head.Last, head.Last.N+1
 	}
 	for range maxClaimRounds {
 		streak, wait := p.admit(last, now)
@@ -240,17 +239,12 @@ func (s *store) claimAttempt(ctx context.Context, b bucket, p policy, now time.T
 		d := attemptDoc{ID: slotID(b, next), Bucket: b, N: next, At: now, Streak: streak}
 		_, err := s.attempts.InsertOne(ctx, d)
 		if err == nil {
-			_, err = s.buckets.UpdateOne(ctx, bson.D{{Key: "_id", Value: b}},
-				bson.D{{Key: "$max", Value: bson.D{{Key: "n", Value: next}, {Key: "at", Value: now}}}}, options.UpdateOne().SetUpsert(true))
-			if err != nil && !mongox.IsDuplicateKey(err) {
-				return attemptDoc{}, 0, fmt.Errorf("advance login bucket: %w", err)
-			}
 			return d, 0, nil
 		}
 		if !mongox.IsDuplicateKey(err) {
 			return attemptDoc{}, 0, fmt.Errorf("count login attempt: %w", err)
 		}
-		// Another attempt took slot next first: it is now the newest.
+		// Another attempt took slot next first: it is now the newest, still being checked.
 		if last, err = s.attempt(ctx, d.ID); err != nil {
 			return attemptDoc{}, 0, err
 		}
@@ -272,11 +266,13 @@ func (s *store) attempt(ctx context.Context, id string) (*attemptDoc, error) {
 	return &d, nil
 }
 
-// attemptSucceeded records that the attempt of slot id succeeded, for whoever claims the next slot.
-func (s *store) attemptSucceeded(ctx context.Context, id string, refund int) error {
-	set := bson.D{{Key: "ok", Value: true}, {Key: "refund", Value: refund}}
-	if _, err := s.attempts.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}}); err != nil {
-		return fmt.Errorf("record login success: %w", err)
+// attemptFinished records how the attempt of slot d ended as its bucket's newest finished attempt,
+// unless a newer one already is.
+func (s *store) attemptFinished(ctx context.Context, d attemptDoc) error {
+	_, err := s.buckets.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.Bucket}, {Key: "last.n", Value: bson.D{{Key: "$lt", Value: d.N}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "last", Value: d}}}}, options.UpdateOne().SetUpsert(true))
+	if err != nil && !mongox.IsDuplicateKey(err) { // a duplicate: the bucket holds a newer attempt
+		return fmt.Errorf("record login attempt: %w", err)
 	}
 	return nil
 }
@@ -301,17 +297,16 @@ func (s *store) revokedSince(ctx context.Context, since time.Time) ([]revokedDoc
 }
 
 // sweep deletes what has expired: revoked tokens past their expiry, and throttle slots and buckets
-// whose streak is forgotten (a bucket's at is its newest slot's, so a bucket goes only with all its
-// slots). A sweeper instead of TTL indexes, which FerretDB lacks.
+// whose streak is forgotten. A sweeper instead of TTL indexes, which FerretDB lacks.
 func (s *store) sweep(ctx context.Context, now time.Time, window time.Duration) error {
 	if _, err := s.revoked.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: now}}}}); err != nil {
 		return fmt.Errorf("sweep revoked tokens: %w", err)
 	}
-	stale := bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-window)}}}}
-	if _, err := s.attempts.DeleteMany(ctx, stale); err != nil {
+	cutoff := bson.D{{Key: "$lt", Value: now.Add(-window)}}
+	if _, err := s.attempts.DeleteMany(ctx, bson.D{{Key: "at", Value: cutoff}}); err != nil {
 		return fmt.Errorf("sweep login attempts: %w", err)
 	}
-	if _, err := s.buckets.DeleteMany(ctx, stale); err != nil {
+	if _, err := s.buckets.DeleteMany(ctx, bson.D{{Key: "last.at", Value: cutoff}}); err != nil {
 		return fmt.Errorf("sweep login buckets: %w", err)
 	}
 	return nil

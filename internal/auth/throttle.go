@@ -136,12 +136,9 @@ func bucketOf(kind string, parts ...string) bucket {
 	return bucket(hex.EncodeToString(h.Sum(nil)[:16]))
 }
 
-// admitted is an attempt the throttle let through: the slots it took, its client's own first.
-type admitted struct {
-	clientSlot  string
-	clientRun   int    // the client's streak, this attempt included
-	accountSlot string // "" for a recognised device, which counts only in its own bucket
-}
+// admitted is an attempt the throttle let through: the slots it took, its client's own first; the
+// account's is absent for a recognised device, which counts only in its own bucket.
+type admitted []attemptDoc
 
 // admitLogin counts an attempt on email by c in its buckets, or refuses it with when to come back.
 // deviceID is c's device when its cookie is a device of this account. The client's own bucket is
@@ -160,33 +157,32 @@ func (s *Service) admitLogin(ctx context.Context, email string, c Client, device
 		steps = []step{{bucketOf("device", deviceID), cfg.clientPolicy()}}
 	}
 	var a admitted
-	for i, st := range steps {
+	for _, st := range steps {
 		slot, wait, err := s.store.claimAttempt(ctx, st.b, st.p, now)
 		if err != nil {
-			return admitted{}, err
+			return nil, err
 		}
 		if wait > 0 {
 			s.metrics.login(loginThrottled)
-			return admitted{}, &failure.Error{Kind: failure.RateLimited, RetryAfter: wait,
+			return nil, &failure.Error{Kind: failure.RateLimited, RetryAfter: wait,
 				Detail: "too many failed logins for this account from here; try again later"}
 		}
-		if i == 0 {
-			a.clientSlot, a.clientRun = slot.ID, slot.Streak
-		} else {
-			a.accountSlot = slot.ID
-		}
+		a = append(a, slot)
 	}
 	return a, nil
 }
 
-// succeeded records that the attempt's password was right: the client's streak ends, and the
-// account's shared streak forgets this client's part of it.
-func (s *Service) succeeded(ctx context.Context, a admitted) error {
-	if err := s.store.attemptSucceeded(ctx, a.clientSlot, 0); err != nil {
-		return err
+// finished records how the attempt ended in each of its buckets. A success ends the client's streak,
+// and the account's shared streak forgets this client's part of it.
+func (s *Service) finished(ctx context.Context, a admitted, ok bool) error {
+	for i, slot := range a {
+		slot.OK = ok
+		if ok && i > 0 {
+			slot.Refund = a[0].Streak
+		}
+		if err := s.store.attemptFinished(ctx, slot); err != nil {
+			return err
+		}
 	}
-	if a.accountSlot == "" {
-		return nil
-	}
-	return s.store.attemptSucceeded(ctx, a.accountSlot, a.clientRun)
+	return nil
 }
