@@ -5,10 +5,9 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/freetext"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
 )
 
@@ -74,29 +73,8 @@ func (spec querySpec) check(raw string) error {
 	return errs.Err()
 }
 
-// cleanText reports whether s is valid UTF-8 without control characters or the invisible formatting
-// characters used to make text read differently from what it is (bidi overrides, zero widths).
-func cleanText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, c := range s {
-		if unicode.IsControl(c) || spoofingFormat(c) {
-			return false
-		}
-	}
-	return true
-}
+// cleanText reports whether s is free text (freetext): valid UTF-8 without control characters or the
+// invisible formatting characters used to make text read differently from what it is.
+func cleanText(s string) bool { return freetext.Problem(s) == "" }
 
 func notCleanText(s string) bool { return !cleanText(s) }
-
-func spoofingFormat(c rune) bool {
-	switch {
-	case c >= 0x202A && c <= 0x202E, // bidi embeddings and overrides
-		c >= 0x2066 && c <= 0x2069,            // bidi isolates
-		c == 0x200E, c == 0x200F, c == 0x061C, // bidi marks
-		c == 0x200B, c == 0x2060, c == 0xFEFF: // zero-width space, word joiner, BOM
-		return true
-	}
-	return false
-}
