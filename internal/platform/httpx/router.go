@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 
+	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
 )
 
@@ -62,11 +64,73 @@ func (rt *Router) Handle(op openapi.Operation, h Handler) {
 }
 
 // HandleRaw serves pattern with a plain handler left out of the API document (health, metrics, docs).
+// An error such a handler answers in something other than JSON (a file server's plain 404, the
+// metrics handler's plain 500) is answered as a problem instead.
 func (rt *Router) HandleRaw(pattern string, h http.Handler) {
 	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r.Context(), pattern)
-		h.ServeHTTP(w, r)
+		pw := &plainErrors{ResponseWriter: w}
+		h.ServeHTTP(pw, r)
+		if pw.status != 0 {
+			WriteError(w, r, rt.logger, failure.New(kindOfStatus(pw.status), http.StatusText(pw.status)))
+		}
 	}))
+}
+
+// plainErrors passes a response through, except an error status whose body is not JSON: that it
+// swallows, remembering the status, for HandleRaw to answer as a problem.
+type plainErrors struct {
+	http.ResponseWriter
+	status int // the swallowed error status; 0 while passing through
+	passed bool
+}
+
+func (p *plainErrors) WriteHeader(code int) {
+	if p.passed || p.status != 0 {
+		return
+	}
+	ct := p.Header().Get("Content-Type")
+	if code >= http.StatusBadRequest && !strings.Contains(ct, "json") {
+		p.status = code
+		for _, h := range []string{"Content-Type", "Content-Length", "X-Content-Type-Options"} {
+			p.Header().Del(h)
+		}
+		return
+	}
+	p.passed = true
+	p.ResponseWriter.WriteHeader(code)
+}
+
+func (p *plainErrors) Write(b []byte) (int, error) {
+	if !p.passed && p.status == 0 {
+		p.WriteHeader(http.StatusOK)
+	}
+	if p.status != 0 {
+		return len(b), nil
+	}
+	return p.ResponseWriter.Write(b)
+}
+
+func (p *plainErrors) Unwrap() http.ResponseWriter { return p.ResponseWriter }
+
+// kindOfStatus is the failure kind of an HTTP error status a handler answered on its own.
+func kindOfStatus(status int) failure.Kind {
+	switch status {
+	case http.StatusUnauthorized:
+		return failure.Unauthenticated
+	case http.StatusForbidden:
+		return failure.Forbidden
+	case http.StatusNotFound:
+		return failure.NotFound
+	case http.StatusMethodNotAllowed:
+		return failure.MethodNotAllowed
+	case http.StatusServiceUnavailable:
+		return failure.Unavailable
+	}
+	if status < http.StatusInternalServerError {
+		return failure.MalformedRequest
+	}
+	return failure.Internal
 }
 
 // routeKey carries a *string the matched handler fills with its pattern, so the outer middleware can

@@ -210,3 +210,39 @@ func TestRouterPanicsOnDuplicateRoute(t *testing.T) {
 	}()
 	rt.Handle(op, func(http.ResponseWriter, *http.Request) error { return nil })
 }
+
+// TestHandleRawAnswersPlainErrorsAsProblems: a raw handler's own error in plain text (a file server's
+// 404, the metrics handler's 500) reaches the client as a problem; its successes and JSON errors pass.
+func TestHandleRawAnswersPlainErrorsAsProblems(t *testing.T) {
+	mux := http.NewServeMux()
+	rt := httpx.NewRouter(mux, openapi.New("t", "1", ""), nil, discardLogger())
+	rt.HandleRaw("GET /files/", http.StripPrefix("/files/", http.FileServer(http.Dir(t.TempDir()))))
+	rt.HandleRaw("GET /broken", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "gather failed: secret detail", http.StatusInternalServerError)
+	}))
+	rt.HandleRaw("GET /ok", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("fine")) }))
+	rt.HandleRaw("GET /json-error", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+	}))
+	serve := func(path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		return w
+	}
+	for path, want := range map[string]struct {
+		status int
+		code   string
+	}{"/files/missing.js": {404, "not_found"}, "/broken": {500, "internal"}} {
+		w := serve(path)
+		p := wantProblem(t, w.Code, w.Header(), w.Body.Bytes(), want.status, want.code)
+		if strings.Contains(w.Body.String(), "secret") || p.Detail == "" {
+			t.Errorf("%s: problem %+v", path, p)
+		}
+	}
+	if w := serve("/ok"); w.Code != 200 || w.Body.String() != "fine" {
+		t.Errorf("/ok = %d %q", w.Code, w.Body.String())
+	}
+	if w := serve("/json-error"); w.Code != 503 || !strings.Contains(w.Body.String(), "not ready") {
+		t.Errorf("/json-error = %d %q", w.Code, w.Body.String())
+	}
+}
