@@ -1,5 +1,6 @@
 // Command mint runs Mint: `mint dev` (the whole system in one process), `mint serve <service>` (one
-// service for production), `mint keys` (auth signing keys), `mint wallet reconcile` and `mint version`.
+// service for production), `mint db` (the embedded database served to several processes), `mint keys`
+// (auth signing keys), `mint wallet reconcile` and `mint version`.
 package main
 
 import (
