@@ -51,7 +51,7 @@ func TestEmbeddedIDLookupsUseTheIndex(t *testing.T) {
 		{"things", bson.D{{Key: "name", Value: "pending"}, {Key: "_id", Value: "t150"}}, true},
 		{"oids", bson.D{{Key: "_id", Value: oid}, {Key: "name", Value: "x"}}, true},
 		{"things", bson.D{{Key: "name", Value: "pending"}}, false},
-		{"things", bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{"t1", "t2"}}}}}, false},
+		{"things", bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{"t1", "t2"}}}}}, true},
 	} {
 		plan := sqlitePlan(t, db, tc.coll, tc.filter)
 		if got := strings.Contains(plan, "USING INDEX"); got != tc.index {

@@ -79,6 +79,10 @@ type QueryParams struct {
 	Sort   *types.Document
 	Limit  int64
 
+	// SortHint is the sort the handler applies (Mint patch). A backend may return the documents in
+	// that order, rows whose sort keys it cannot order first, and say so with QueryResult.Sorted.
+	SortHint *types.Document
+
 	OnlyRecordIDs bool
 	Comment       string
 }
@@ -86,6 +90,9 @@ type QueryParams struct {
 // QueryResult represents the results of Collection.Query method.
 type QueryResult struct {
 	Iter types.DocumentsIterator
+
+	// Sorted reports that Iter follows QueryParams.SortHint (Mint patch).
+	Sorted bool
 }
 
 // Query executes a query against the collection.
@@ -136,6 +143,9 @@ type ExplainParams struct {
 	Filter *types.Document
 	Sort   *types.Document
 	Limit  int64
+
+	// SortHint is as in QueryParams (Mint patch).
+	SortHint *types.Document
 }
 
 // ExplainResult represents the results of Collection.Explain method.

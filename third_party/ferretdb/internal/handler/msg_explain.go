@@ -154,6 +154,10 @@ func (h *Handler) MsgExplain(connCtx context.Context, msg *wire.OpMsg) (*wire.Op
 		qp.Sort = params.Sort
 	}
 
+	if !h.DisablePushdown && !params.Aggregate {
+		qp.SortHint = common.SortHint(params.Sort)
+	}
+
 	// Limit pushdown is not applied if:
 	//  - pushdown is disabled;
 	//  - `filter` is set, it must fetch all documents to filter them in memory;

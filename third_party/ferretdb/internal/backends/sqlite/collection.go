@@ -67,10 +67,16 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 
 	q := prepareSelectClause(meta.TableName, params.Comment, meta.Capped(), params.OnlyRecordIDs)
 
-	whereClause, args, _ := idPushdown(params.Filter)
+	whereClause, args, _ := pushdown{meta}.where(params.Filter)
 
 	q += whereClause
-	q += prepareOrderByClause(params.Sort)
+
+	orderByClause, sorted := prepareOrderByClause(params.Sort), false
+	if orderByClause == "" {
+		orderByClause, sorted = orderBy(params.SortHint)
+	}
+
+	q += orderByClause
 
 	if params.Limit != 0 {
 		q += ` LIMIT ?`
@@ -83,7 +89,8 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 	}
 
 	return &backends.QueryResult{
-		Iter: newQueryIterator(ctx, rows, params.OnlyRecordIDs),
+		Iter:   newQueryIterator(ctx, rows, params.OnlyRecordIDs),
+		Sorted: sorted,
 	}, nil
 }
 
@@ -257,9 +264,13 @@ func (c *collection) Explain(ctx context.Context, params *backends.ExplainParams
 
 	selectClause := prepareSelectClause(meta.TableName, "", meta.Capped(), false)
 
-	whereClause, args, filterPushdown := idPushdown(params.Filter)
+	whereClause, args, filterPushdown := pushdown{meta}.where(params.Filter)
 
 	orderByClause := prepareOrderByClause(params.Sort)
+	if orderByClause == "" {
+		orderByClause, _ = orderBy(params.SortHint)
+	}
+
 	sortPushdown := orderByClause != ""
 
 	q := `EXPLAIN QUERY PLAN ` + selectClause + whereClause + orderByClause
@@ -509,24 +520,3 @@ func (c *collection) DropIndexes(ctx context.Context, params *backends.DropIndex
 var (
 	_ backends.Collection = (*collection)(nil)
 )
-
-// idPushdown returns the WHERE clause that selects the document with the filter's _id, when the
-// filter has an _id equal to a string or an ObjectID.
-//
-// Mint patch: upstream pushed the _id down only when it was the filter's one key. Every caller of
-// Query filters the documents it gets again with the whole filter (FilterIterator, FilterDocument,
-// the $match stage), so narrowing to the _id is also right when the filter has more keys: a guarded
-// update such as {_id: x, status: "pending"} now reads one row instead of the whole table.
-func idPushdown(filter *types.Document) (string, []any, bool) {
-	if filter.Len() == 0 {
-		return "", nil, false
-	}
-
-	v, _ := filter.Get("_id")
-	switch v.(type) {
-	case string, types.ObjectID:
-		return fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn), []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}, true
-	default:
-		return "", nil, false
-	}
-}

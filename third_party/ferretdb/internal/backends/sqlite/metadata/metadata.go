@@ -15,7 +15,12 @@
 // Package metadata provides access to databases and collections information.
 package metadata
 
-import "github.com/FerretDB/FerretDB/internal/backends"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/FerretDB/FerretDB/internal/backends"
+)
 
 // Collection will probably have a method for getting column name / SQLite path expression for the given document field
 // once we implement field extraction.
@@ -62,4 +67,37 @@ func (c *Collection) deepCopy() *Collection {
 		TableName: c.TableName,
 		Settings:  c.Settings.deepCopy(),
 	}
+}
+
+// FieldJSON returns the SQL expression of a document field's JSON text (a dotted field is a path), as
+// unique indexes hold it: the JSON text tells a string from an ObjectID, a number or a date.
+//
+// Mint patch, like FieldValue.
+func FieldJSON(field string) string {
+	return fieldExpr(field, "->")
+}
+
+// FieldValue returns the SQL expression of a document field's SQL value (a dotted field is a path), as
+// other indexes hold it: numbers and dates (milliseconds) are SQL numbers, strings and ObjectIDs
+// (hexadecimal) SQL text, booleans 0 and 1, null and a missing field NULL, documents and arrays their
+// JSON text.
+func FieldValue(field string) string {
+	return fieldExpr(field, "->>")
+}
+
+// fieldExpr returns DefaultColumn followed by field's path, the last step taken with last.
+func fieldExpr(field, last string) string {
+	parts := strings.Split(field, ".")
+	expr := DefaultColumn
+
+	for i, f := range parts {
+		op := "->"
+		if i == len(parts)-1 {
+			op = last
+		}
+
+		expr += op + fmt.Sprintf("%q", f)
+	}
+
+	return expr
 }

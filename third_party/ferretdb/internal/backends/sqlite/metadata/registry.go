@@ -461,10 +461,6 @@ func (r *Registry) indexesCreate(ctx context.Context, dbName, collectionName str
 	created := make([]string, 0, len(indexes))
 
 	for _, index := range indexes {
-		if slices.ContainsFunc(c.Settings.Indexes, func(i IndexInfo) bool { return index.Name == i.Name }) {
-			continue
-		}
-
 		q := "CREATE "
 
 		if index.Unique {
@@ -473,14 +469,17 @@ func (r *Registry) indexesCreate(ctx context.Context, dbName, collectionName str
 
 		q += "INDEX %q ON %q (%s)"
 
+		// Mint patch: a unique index keeps the field's JSON text (its uniqueness rule is upstream's);
+		// any other index holds the field's SQL value, which orders numbers, dates and strings the way
+		// MongoDB does, so that range filters and sorts can be answered through it (see
+		// sqlite/pushdown.go).
 		columns := make([]string, len(index.Key))
 		for i, key := range index.Key {
-			fields := strings.Split(key.Field, ".")
-			for j, f := range fields {
-				fields[j] = fmt.Sprintf("%q", f)
+			columns[i] = FieldValue(key.Field)
+			if index.Unique {
+				columns[i] = FieldJSON(key.Field)
 			}
 
-			columns[i] = fmt.Sprintf("%s->%s", DefaultColumn, strings.Join(fields, "->"))
 			if key.Descending {
 				columns[i] += " DESC"
 			}
@@ -492,6 +491,26 @@ func (r *Registry) indexesCreate(ctx context.Context, dbName, collectionName str
 			c.TableName,
 			strings.Join(columns, ", "),
 		)
+
+		if slices.ContainsFunc(c.Settings.Indexes, func(i IndexInfo) bool { return index.Name == i.Name }) {
+			// Mint patch: an index built by an earlier version on other expressions is built again.
+			var stored string
+			err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`,
+				c.TableName+"_"+index.Name).Scan(&stored)
+			if err != nil || stored == q {
+				continue
+			}
+
+			if _, err := db.ExecContext(ctx, fmt.Sprintf("DROP INDEX %q", c.TableName+"_"+index.Name)); err != nil {
+				return lazyerrors.Error(err)
+			}
+
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return lazyerrors.Error(err)
+			}
+
+			continue
+		}
 
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			_ = r.indexesDrop(ctx, dbName, collectionName, created)
