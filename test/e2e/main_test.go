@@ -22,6 +22,10 @@ import (
 var mintBin string
 
 func TestMain(m *testing.M) {
+	// A copy of this binary started by TestAtomicWritesAcrossProcesses runs one share of its workload.
+	if os.Getenv(raceChildEnv) != "" {
+		os.Exit(runRaceChild())
+	}
 	dir, err := os.MkdirTemp("", "mint-e2e-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +15,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest/atomicrace"
 )
 
 // tempDir is os.MkdirTemp, not t.TempDir: subtest dirs contain '#', which the SQLite URL cannot hold.
@@ -206,118 +207,47 @@ func TestServerFromBuildInfo(t *testing.T) {
 }
 
 // TestAtomicWritesOnManyConnections: the embedded server is patched to apply each write atomically,
-// so clients get a normal pool, and several clients (as several processes would be) racing on the
-// same documents through many connections lose nothing and double nothing.
+// so clients get a normal pool, and two clients of four connections each (as two processes would be,
+// see test/e2e TestAtomicWritesAcrossProcesses) racing on the same documents lose nothing and double
+// nothing: 8 × 500 $inc, 4,000 guarded debits of a balance of 2,000, 16 callers of one guarded
+// transition, 2,000 findOneAndUpdate counter numbers.
 func TestAtomicWritesOnManyConnections(t *testing.T) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	srv, err := ServeEmbedded(tempDir(t), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	var colls []*mongo.Collection
-	for range 3 {
-		c, err := Open(ctx, Config{URI: srv.URI() + "?maxPoolSize=20"})
+	w := atomicrace.Default()
+	colls := make([]*mongo.Collection, w.Shares)
+	for i := range colls {
+		c, err := Open(ctx, Config{URI: srv.URI() + "?maxPoolSize=4"})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
-		t.Cleanup(func() { _ = c.Close(ctx) })
+		t.Cleanup(func() { _ = c.Close(context.Background()) })
 		if !c.IsFerretDB() || c.singleConn {
 			t.Fatalf("IsFerretDB = %v, singleConn = %v; want FerretDB with a normal pool", c.IsFerretDB(), c.singleConn)
 		}
-		colls = append(colls, c.Database("mongox").Collection("race"))
+		colls[i] = c.Database("mongox").Collection("race")
 	}
-	const workers = 24
-	race := func(op func(coll *mongo.Collection, w int)) {
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() { op(colls[w%len(colls)], w) })
-		}
-		wg.Wait()
-	}
-	id := func(s string) bson.D { return bson.D{{Key: "_id", Value: s}} }
-	if _, err := colls[0].InsertMany(ctx, []any{
-		bson.D{{Key: "_id", Value: "counter"}, {Key: "n", Value: int64(0)}},
-		bson.D{{Key: "_id", Value: "wallet"}, {Key: "balance", Value: int64(50)}},
-		bson.D{{Key: "_id", Value: "tx"}, {Key: "status", Value: "pending"}},
-	}); err != nil {
+	if err := w.Seed(ctx, colls[0]); err != nil {
 		t.Fatal(err)
 	}
-	read := func(key string) bson.M {
-		var m bson.M
-		if err := colls[0].FindOne(ctx, id(key)).Decode(&m); err != nil {
-			t.Fatal(err)
-		}
-		return m
+	results := make([]atomicrace.Result, w.Shares)
+	errs := make([]error, w.Shares)
+	var wg sync.WaitGroup
+	for share := range w.Shares {
+		wg.Go(func() { results[share], errs[share] = w.Run(ctx, colls[share], share) })
 	}
-
-	t.Run("$inc loses nothing", func(t *testing.T) {
-		race(func(coll *mongo.Collection, _ int) {
-			for range 20 {
-				if _, err := coll.UpdateOne(ctx, id("counter"), bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}); err != nil {
-					t.Error(err)
-				}
-			}
-		})
-		if n := read("counter")["n"]; n != int64(workers*20) {
-			t.Errorf("n = %v, want %d", n, workers*20)
-		}
-	})
-	t.Run("a guarded transition succeeds once", func(t *testing.T) {
-		var won atomic.Int32
-		race(func(coll *mongo.Collection, w int) {
-			res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "tx"}, {Key: "status", Value: "pending"}},
-				bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "processing"}, {Key: "by", Value: w}}}})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			won.Add(int32(res.ModifiedCount))
-		})
-		if won.Load() != 1 {
-			t.Errorf("%d of %d concurrent pending → processing updates succeeded, want exactly 1", won.Load(), workers)
-		}
-	})
-	t.Run("a guarded debit never overdraws", func(t *testing.T) {
-		var debits atomic.Int32
-		race(func(coll *mongo.Collection, _ int) {
-			for range 5 {
-				res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "wallet"}, {Key: "balance", Value: bson.D{{Key: "$gte", Value: int64(1)}}}},
-					bson.D{{Key: "$inc", Value: bson.D{{Key: "balance", Value: int64(-1)}}}})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				debits.Add(int32(res.ModifiedCount))
-			}
-		})
-		if b := read("wallet")["balance"]; debits.Load() != 50 || b != int64(0) {
-			t.Errorf("%d debits of a balance of 50, balance now %v; want 50 and 0", debits.Load(), b)
-		}
-	})
-	t.Run("findAndModify hands out each number once", func(t *testing.T) {
-		var mu sync.Mutex
-		seen := map[int64]bool{}
-		race(func(coll *mongo.Collection, _ int) {
-			for range 10 {
-				var d struct {
-					N int64 `bson:"n"`
-				}
-				err := coll.FindOneAndUpdate(ctx, id("seq"), bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}},
-					options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
-				if err != nil && !IsDuplicateKey(err) { // two first upserts: one inserts, the other is told so
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				if err == nil && seen[d.N] {
-					t.Errorf("number %d handed out twice", d.N)
-				}
-				seen[d.N] = true
-				mu.Unlock()
-			}
-		})
-	})
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Check(ctx, colls[0], results); err != nil {
+		t.Error(err)
+	}
 }
 
 func TestQueryMetrics(t *testing.T) {
