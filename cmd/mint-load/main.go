@@ -3,6 +3,9 @@
 // after -duration.
 //
 //	mint-load -base http://127.0.0.1:8080 -scenario user -c 32 -duration 10s
+//
+// The transfer scenario also reports the database operations per completed transfer, from the
+// db_query_duration_seconds histograms of every service's /metrics (see dbops.go).
 package main
 
 import (
@@ -22,86 +25,118 @@ import (
 	"time"
 )
 
+type options struct {
+	base, txBase, scenario string
+	clients                int
+	warmup, duration, poll time.Duration
+	wait                   string // transfer: "poll" or "metrics"
+
+	dbOps         bool
+	metrics       string
+	settleTimeout time.Duration
+	quiet         time.Duration
+	idle          time.Duration
+	probeGets     int
+}
+
 func main() {
-	base := flag.String("base", "http://127.0.0.1:8080", "Mint base URL (loopback only)")
-	scenario := flag.String("scenario", "user", "user: GET /api/v1/auth/user with a warm cache; login: POST /api/v1/auth/login (an account per client); "+
-		"transfer: POST /api/v1/transactions/transfer, then wait until it reads completed (latency = settle time)")
-	txBase := flag.String("tx-base", "", "transactions service base URL when it runs apart (default -base)")
-	clients := flag.Int("c", 32, "concurrent clients")
-	duration := flag.Duration("duration", 10*time.Second, "how long to measure (after warm-up)")
-	warmup := flag.Duration("warmup", 2*time.Second, "load before measuring")
-	poll := flag.Duration("poll", 25*time.Millisecond, "transfer: how often a client reads its transaction until it completed "+
-		"(the settle time is measured to within this; every read is a request the service must also serve)")
+	var o options
+	flag.StringVar(&o.base, "base", "http://127.0.0.1:8080", "Mint base URL (loopback only)")
+	flag.StringVar(&o.scenario, "scenario", "user", "user: GET /api/v1/auth/user with a warm cache; login: POST /api/v1/auth/login (an account per client); "+
+		"transfer: POST /api/v1/transactions/transfer, then wait until it is terminal (latency = settle time)")
+	flag.StringVar(&o.txBase, "tx-base", "", "transactions service base URL when it runs apart (default -base)")
+	flag.IntVar(&o.clients, "c", 32, "concurrent clients")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long to measure (after warm-up)")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before measuring")
+	flag.DurationVar(&o.poll, "poll", 25*time.Millisecond, "transfer: how often a client looks whether its transfer completed "+
+		"(the settle time is measured to within this; with -wait poll every look is a request the service must also serve)")
+	flag.StringVar(&o.wait, "wait", "poll", "transfer: how a client waits for its transfer: poll (GET /api/v1/transactions/{id} every -poll; "+
+		"the DB ops of those reads are measured apart and subtracted) or metrics (no reads: clients pace on the transactions_total "+
+		"counter in /metrics, and each transfer is read once after the accounting; latency is then the server's createdAt to updatedAt)")
+	flag.BoolVar(&o.dbOps, "db-ops", true, "transfer: report database operations per completed transfer")
+	flag.StringVar(&o.metrics, "metrics", "", "transfer: comma-separated base URLs of every service's /metrics, each process once (default -base and -tx-base)")
+	flag.DurationVar(&o.settleTimeout, "settle-timeout", time.Minute, "transfer: longest wait for the transfers of a phase to end before the metrics are read")
+	flag.DurationVar(&o.quiet, "quiet", time.Second, "transfer: how long the work counters (transactions, outbox, mails) must stand still to call the system settled")
+	flag.DurationVar(&o.idle, "idle", 5*time.Second, "transfer: how long to measure background DB ops (sweeps) at rest after the window, to subtract them (0: keep them)")
+	flag.IntVar(&o.probeGets, "probe-gets", 200, "transfer, -wait poll: status GETs made after the window to measure the DB ops of one")
 	flag.Parse()
-	if *txBase == "" {
-		*txBase = *base
+	if o.txBase == "" {
+		o.txBase = o.base
 	}
-	if err := run(*base, *txBase, *scenario, *clients, *warmup, *duration, *poll); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "mint-load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, txBase, scenario string, clients int, warmup, duration, poll time.Duration) error {
-	for _, u := range []string{base, txBase} {
+// op is one operation of a scenario by one client: its latency, or why it failed.
+type op func(client int) (time.Duration, error)
+
+func run(o options) error {
+	for _, u := range []string{o.base, o.txBase} {
 		if err := loopbackOnly(u); err != nil {
 			return err
 		}
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, IdleConnTimeout: time.Minute}}
+		MaxIdleConns: 2 * o.clients, MaxIdleConnsPerHost: 2 * o.clients, IdleConnTimeout: time.Minute}}
 	const password = "load-test-password"
 	email := fmt.Sprintf("load-%d@example.com", time.Now().UnixNano())
-	me, err := signup(hc, base, email, password)
+	me, err := signup(hc, o.base, email, password)
 	if err != nil {
 		return err
 	}
-	var op func(client int) (time.Duration, error)
-	switch scenario {
+	var do op
+	switch o.scenario {
 	case "user":
-		op = func(int) (time.Duration, error) {
-			return timed(hc, http.MethodGet, base+"/api/v1/auth/user", nil, me.token)
+		do = func(int) (time.Duration, error) {
+			return timed(hc, http.MethodGet, o.base+"/api/v1/auth/user", nil, me.token)
 		}
 	case "login":
 		// One account per client: the service throttles one client's concurrent logins to one account
 		// like guesses (an attempt counts until its password is known to be right).
-		bodies := make([][]byte, clients)
+		bodies := make([][]byte, o.clients)
 		for i := range bodies {
 			e := fmt.Sprintf("login-%d-%d@example.com", time.Now().UnixNano(), i)
-			if _, err := signup(hc, base, e, password); err != nil {
+			if _, err := signup(hc, o.base, e, password); err != nil {
 				return err
 			}
 			bodies[i], _ = json.Marshal(map[string]string{"email": e, "password": password})
 		}
-		op = func(client int) (time.Duration, error) {
-			return timed(hc, http.MethodPost, base+"/api/v1/auth/login", bodies[client], "")
+		do = func(client int) (time.Duration, error) {
+			return timed(hc, http.MethodPost, o.base+"/api/v1/auth/login", bodies[client], "")
 		}
 	case "transfer":
-		if op, err = transfers(hc, base, txBase, clients, poll); err != nil {
-			return err
-		}
+		return runTransfers(hc, o)
 	default:
-		return fmt.Errorf("unknown scenario %q", scenario)
+		return fmt.Errorf("unknown scenario %q", o.scenario)
 	}
 
-	measureFrom := time.Now().Add(warmup)
-	stop := measureFrom.Add(duration)
+	runPhase(o.clients, o.warmup, do)
+	res := runPhase(o.clients, o.duration, do)
+	return printLatencies(o, res.latencies, res.failures, "")
+}
+
+type phaseResult struct {
+	latencies []time.Duration
+	failures  int
+}
+
+// runPhase runs every client for d (the last operation each started ends after d) and collects the
+// latencies of the operations that succeeded.
+func runPhase(clients int, d time.Duration, do op) phaseResult {
+	stop := time.Now().Add(d)
 	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		failures  int
-		wg        sync.WaitGroup
+		mu  sync.Mutex
+		res phaseResult
+		wg  sync.WaitGroup
 	)
 	for client := range clients {
 		wg.Go(func() {
 			var mine []time.Duration
 			bad := 0
 			for time.Now().Before(stop) {
-				t0 := time.Now()
-				elapsed, err := op(client)
-				if t0.Before(measureFrom) {
-					continue
-				}
+				elapsed, err := do(client)
 				if err != nil {
 					bad++
 					continue
@@ -109,20 +144,25 @@ func run(base, txBase, scenario string, clients int, warmup, duration, poll time
 				mine = append(mine, elapsed)
 			}
 			mu.Lock()
-			latencies = append(latencies, mine...)
-			failures += bad
+			res.latencies = append(res.latencies, mine...)
+			res.failures += bad
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
+	return res
+}
+
+// printLatencies prints the summary line of a scenario; note is appended to it.
+func printLatencies(o options, latencies []time.Duration, failures int, note string) error {
 	if len(latencies) == 0 {
 		return errors.New("no successful request")
 	}
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
-	fmt.Printf("scenario=%s clients=%d duration=%s requests=%d failed=%d rps=%.0f p50=%s p95=%s p99=%s max=%s\n",
-		scenario, clients, duration, len(latencies), failures, float64(len(latencies))/duration.Seconds(),
-		round(pct(0.50)), round(pct(0.95)), round(pct(0.99)), round(latencies[len(latencies)-1]))
+	fmt.Printf("scenario=%s clients=%d duration=%s requests=%d failed=%d rps=%.0f p50=%s p95=%s p99=%s max=%s%s\n",
+		o.scenario, o.clients, o.duration, len(latencies), failures, float64(len(latencies))/o.duration.Seconds(),
+		round(pct(0.50)), round(pct(0.95)), round(pct(0.99)), round(latencies[len(latencies)-1]), note)
 	return nil
 }
 
@@ -178,56 +218,6 @@ func timed(hc *http.Client, method, url string, body []byte, token string) (time
 	t0 := time.Now()
 	err := send(hc, method, url, body, token, http.StatusOK, nil)
 	return time.Since(t0), err
-}
-
-// transfers prepares the transfer scenario: one funded sender per client, each sending 0.01 to the
-// next client's account. An operation is one transfer from POST until it reads completed.
-func transfers(hc *http.Client, base, txBase string, clients int, poll time.Duration) (func(int) (time.Duration, error), error) {
-	users := make([]account, clients)
-	for i := range users {
-		u, err := signup(hc, base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i), "load-test-password")
-		if err != nil {
-			return nil, err
-		}
-		users[i] = u
-	}
-	fund, _ := json.Marshal(map[string]any{"amount": "1000000.00"})
-	for _, u := range users {
-		// The transactions service learns users from user.signup: wait until it takes a top-up.
-		var err error
-		for range 100 {
-			if err = send(hc, http.MethodPost, txBase+"/api/v1/transactions/topup", fund, u.token, http.StatusCreated, nil); err == nil {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("fund: %w", err)
-		}
-	}
-	time.Sleep(2 * time.Second) // let the funding settle before measuring transfers
-	return func(client int) (time.Duration, error) {
-		from, to := users[client], users[(client+1)%len(users)]
-		body, _ := json.Marshal(map[string]any{"recipientId": to.id, "amount": "0.01"})
-		var tx struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-		}
-		t0 := time.Now()
-		if err := send(hc, http.MethodPost, txBase+"/api/v1/transactions/transfer", body, from.token, http.StatusCreated, &tx); err != nil {
-			return 0, err
-		}
-		for deadline := t0.Add(60 * time.Second); tx.Status != "completed"; {
-			if tx.Status == "failed" || time.Now().After(deadline) {
-				return 0, fmt.Errorf("transfer %s ended %q", tx.ID, tx.Status)
-			}
-			time.Sleep(poll)
-			if err := send(hc, http.MethodGet, txBase+"/api/v1/transactions/"+tx.ID, nil, from.token, http.StatusOK, &tx); err != nil {
-				return 0, err
-			}
-		}
-		return time.Since(t0), nil
-	}, nil
 }
 
 // loopbackOnly refuses to send load anywhere but this machine.

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// The metrics mint-load reads. db_query_duration_seconds is the histogram internal/platform/mongox
+// records for every data command (labels operation, collection); its _count is the number of
+// commands. The others tell when the system has finished the work the load gave it.
+const (
+	dbHistogram       = "db_query_duration_seconds"
+	txTotal           = "transactions_total" // {type, status}: status pending counts creations
+	outboxPublished   = "outbox_published_events_total"
+	emailsSent        = "emails_sent_total"
+	statusPending     = "pending"
+	statusCompleted   = "completed"
+	statusFailed      = "failed"
+	typeTransfer      = "transfer"
+	settleCheckPeriod = 50 * time.Millisecond
+)
+
+// scraper reads the Prometheus text exposition of some services.
+type scraper struct {
+	hc    *http.Client
+	urls  []string // the /metrics URLs
+	names []string // a short name per URL for the breakdown, "" when there is only one
+}
+
+// newScraper takes a comma-separated list of base URLs (or /metrics URLs); an empty list stands for
+// fallback. Duplicates are dropped: in mint dev one process serves every service.
+func newScraper(list string, fallback ...string) (*scraper, error) {
+	bases := fallback
+	if strings.TrimSpace(list) != "" {
+		bases = strings.Split(list, ",")
+	}
+	s := &scraper{hc: &http.Client{Timeout: 10 * time.Second}}
+	for _, b := range bases {
+		b = strings.TrimRight(strings.TrimSpace(b), "/")
+		if b == "" {
+			continue
+		}
+		if err := loopbackOnly(b); err != nil {
+			return nil, err
+		}
+		if !strings.HasSuffix(b, "/metrics") {
+			b += "/metrics"
+		}
+		if slices.Contains(s.urls, b) {
+			continue
+		}
+		u, err := url.Parse(b)
+		if err != nil {
+			return nil, fmt.Errorf("metrics URL: %w", err)
+		}
+		s.urls = append(s.urls, b)
+		s.names = append(s.names, u.Host)
+	}
+	if len(s.urls) == 0 {
+		return nil, fmt.Errorf("no metrics URL")
+	}
+	if len(s.urls) == 1 {
+		s.names[0] = ""
+	}
+	return s, nil
+}
+
+// scrape is the metric families of every service, in the order of s.urls.
+func (s *scraper) scrape() ([]map[string]*dto.MetricFamily, error) {
+	out := make([]map[string]*dto.MetricFamily, len(s.urls))
+	for i, u := range s.urls {
+		fams, err := s.scrapeOne(u)
+		if err != nil {
+			return nil, fmt.Errorf("metrics %s: %w", u, err)
+		}
+		out[i] = fams
+	}
+	return out, nil
+}
+
+func (s *scraper) scrapeOne(u string) (map[string]*dto.MetricFamily, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	res, err := s.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d", res.StatusCode)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	return p.TextToMetricFamilies(res.Body)
+}
+
+// opKey names one series of the DB histogram.
+type opKey struct{ source, collection, operation string }
+
+// dbCounts is the sample count of every series of the DB histogram.
+type dbCounts map[opKey]float64
+
+func (s *scraper) dbCounts(fams []map[string]*dto.MetricFamily) dbCounts {
+	out := dbCounts{}
+	for i, f := range fams {
+		fam := f[dbHistogram]
+		if fam == nil {
+			continue
+		}
+		for _, m := range fam.GetMetric() {
+			k := opKey{source: s.names[i], collection: label(m, "collection"), operation: label(m, "operation")}
+			out[k] += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return out
+}
+
+// minus is c - o; scaled by f before the subtraction.
+func (c dbCounts) minus(o dbCounts, f float64) dbCounts {
+	out := dbCounts{}
+	for k, v := range c {
+		out[k] = v
+	}
+	for k, v := range o {
+		out[k] -= f * v
+	}
+	return out
+}
+
+func (c dbCounts) total() float64 {
+	t := 0.0
+	for _, v := range c {
+		t += v
+	}
+	return t
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// sum adds the values of every series of a counter, gauge or untyped family whose labels include
+// match; found reports whether any service exports the family.
+func sum(fams []map[string]*dto.MetricFamily, name string, match map[string]string) (total float64, found bool) {
+	for _, f := range fams {
+		fam := f[name]
+		if fam == nil {
+			continue
+		}
+		found = true
+	next:
+		for _, m := range fam.GetMetric() {
+			for k, v := range match {
+				if label(m, k) != v {
+					continue next
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				total += m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				total += m.GetGauge().GetValue()
+			case m.Untyped != nil:
+				total += m.GetUntyped().GetValue()
+			}
+		}
+	}
+	return total, found
+}
+
+// transferCounts are the transfers the transactions service created and finished (completed or
+// failed) since it started.
+type transferCounts struct{ created, completed, failed float64 }
+
+func (t transferCounts) finished() float64 { return t.completed + t.failed }
+
+func transfersIn(fams []map[string]*dto.MetricFamily) (transferCounts, bool) {
+	created, found := sum(fams, txTotal, map[string]string{"type": typeTransfer, "status": statusPending})
+	completed, _ := sum(fams, txTotal, map[string]string{"type": typeTransfer, "status": statusCompleted})
+	failed, _ := sum(fams, txTotal, map[string]string{"type": typeTransfer, "status": statusFailed})
+	return transferCounts{created: created, completed: completed, failed: failed}, found
+}
+
+// snapshot is what the accounting needs from one reading of every service.
+type snapshot struct {
+	at        time.Time
+	ops       dbCounts
+	transfers transferCounts
+}
+
+func (s *scraper) snapshot() (snapshot, error) {
+	fams, err := s.scrape()
+	if err != nil {
+		return snapshot{}, err
+	}
+	t, _ := transfersIn(fams)
+	return snapshot{at: time.Now(), ops: s.dbCounts(fams), transfers: t}, nil
+}
+
+// settle waits, at most timeout, until every transfer the transactions service created has ended and
+// the work that follows one (outbox events published, mails sent) has stood still for quiet. Only
+// /metrics is read, which costs the services no database operation. It returns the reading that found
+// the system settled.
+func (s *scraper) settle(timeout, quiet time.Duration) (snapshot, error) {
+	deadline := time.Now().Add(timeout)
+	var last [3]float64
+	lastChange := time.Now()
+	for first := true; ; first = false {
+		fams, err := s.scrape()
+		if err != nil {
+			return snapshot{}, err
+		}
+		t, found := transfersIn(fams)
+		if !found {
+			return snapshot{}, fmt.Errorf("no %s in %s: list the transactions service in -metrics", txTotal, strings.Join(s.urls, ", "))
+		}
+		txs, _ := sum(fams, txTotal, nil)
+		published, _ := sum(fams, outboxPublished, nil)
+		mails, _ := sum(fams, emailsSent, nil)
+		now := time.Now()
+		if sig := [3]float64{txs, published, mails}; first || sig != last {
+			last, lastChange = sig, now
+		}
+		if t.finished() >= t.created && now.Sub(lastChange) >= quiet {
+			return snapshot{at: now, ops: s.dbCounts(fams), transfers: t}, nil
+		}
+		if now.After(deadline) {
+			return snapshot{}, fmt.Errorf("not settled after %s: %.0f of %.0f transfers ended", timeout, t.finished(), t.created)
+		}
+		time.Sleep(settleCheckPeriod)
+	}
+}
+
+// dbReport is the accounting of one measured window.
+type dbReport struct {
+	window     time.Duration
+	gross      dbCounts // every operation in the window
+	completed  float64  // transfers completed in the window
+	failed     float64
+	created    float64 // transfers created in the window (by anyone)
+	madeByLoad int64   // transfers mint-load created in the window
+
+	statusGets int64    // status reads made in the window
+	perGet     dbCounts // operations of one status read (nil: none to subtract)
+
+	background dbCounts // operations per second at rest (nil: not measured)
+}
+
+func (r dbReport) net() dbCounts {
+	n := r.gross
+	if r.perGet != nil {
+		n = n.minus(r.perGet, float64(r.statusGets))
+	}
+	if r.background != nil {
+		n = n.minus(r.background, r.window.Seconds())
+	}
+	return n
+}
+
+// print writes the figure and its breakdown by collection and operation, largest first.
+func (r dbReport) print() {
+	if r.completed == 0 {
+		fmt.Println("db ops per completed transfer: no transfer completed in the window")
+		return
+	}
+	net := r.net()
+	fmt.Printf("db ops per completed transfer: %.1f (%.0f completed, %.0f failed, in a %s window; %.0f ops counted",
+		net.total()/r.completed, r.completed, r.failed, r.window.Round(time.Millisecond), r.gross.total())
+	if r.perGet != nil {
+		fmt.Printf(", less %d status GETs x %.2f ops", r.statusGets, r.perGet.total())
+	}
+	if r.background != nil {
+		fmt.Printf(", less background %.1f ops/s x %.1fs", r.background.total(), r.window.Seconds())
+	}
+	fmt.Println(")")
+	if other := r.created - float64(r.madeByLoad); other > 0 {
+		fmt.Printf("  note: %.0f transfers in the window were not made by mint-load; the figures include them\n", other)
+	}
+	keys := make([]opKey, 0, len(net))
+	for k := range net {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b opKey) int {
+		return cmp.Or(cmp.Compare(net[b], net[a]), cmp.Compare(a.source, b.source),
+			cmp.Compare(a.collection, b.collection), cmp.Compare(a.operation, b.operation))
+	})
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	multi := slices.ContainsFunc(keys, func(k opKey) bool { return k.source != "" })
+	if multi {
+		fmt.Fprintln(w, "  service\tcollection\toperation\tops/transfer")
+	} else {
+		fmt.Fprintln(w, "  collection\toperation\tops/transfer")
+	}
+	hidden := 0
+	for _, k := range keys {
+		per := net[k] / r.completed
+		if per < 0.05 && per > -0.05 {
+			if net[k] != 0 {
+				hidden++
+			}
+			continue
+		}
+		if multi {
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%12.1f\n", k.source, k.collection, k.operation, per)
+		} else {
+			fmt.Fprintf(w, "  %s\t%s\t%12.1f\n", k.collection, k.operation, per)
+		}
+	}
+	_ = w.Flush()
+	if hidden > 0 {
+		fmt.Printf("  (%d more series below 0.05 per transfer)\n", hidden)
+	}
+	if r.perGet != nil {
+		fmt.Printf("  one status GET (subtracted above): %s\n", r.perGet.describe())
+	}
+	if r.background != nil {
+		fmt.Printf("  background at rest, per second (subtracted above): %s\n", r.background.describe())
+	}
+}
+
+// describe lists the series of c that are not about zero, largest first, on one line.
+func (c dbCounts) describe() string {
+	keys := make([]opKey, 0, len(c))
+	for k, v := range c {
+		if v > 0.005 || v < -0.005 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return "none"
+	}
+	slices.SortFunc(keys, func(a, b opKey) int {
+		return cmp.Or(cmp.Compare(c[b], c[a]), cmp.Compare(a.collection, b.collection), cmp.Compare(a.operation, b.operation))
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		name := k.collection + " " + k.operation
+		if k.source != "" {
+			name = k.source + " " + name
+		}
+		parts[i] = fmt.Sprintf("%s %.2f", name, c[k])
+	}
+	return strings.Join(parts, ", ")
+}

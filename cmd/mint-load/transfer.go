@@ -1,0 +1,397 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The transfer scenario and its database accounting.
+//
+// The DB ops figure is the growth of the db_query_duration_seconds counts between two readings of
+// /metrics, over the transfers completed in between. For it to be about transfers only:
+//
+//   - The window is clean. Warm-up and measurement are separate phases: after the warm-up the tool
+//     waits until the transactions service has ended every transfer it created and the work that
+//     follows (outbox events, mails) has stood still, and only then reads "before"; after the
+//     measurement it waits the same way (at most -settle-timeout) before reading "after". Both waits
+//     read only /metrics, which touches no database.
+//   - The status reads of the load generator itself are not counted. With -wait poll (the default,
+//     whose latency is the settle time as a client sees it) each client reads its transaction every
+//     -poll, and each read is a database lookup. Those reads are counted, and after the window a burst
+//     of -probe-gets reads measures what one costs, which is subtracted per collection and operation.
+//     The burst reads ids that do not exist: a read of an existing transaction would be answered
+//     from the cache once it is terminal, while the polled transactions are read while pending or
+//     processing (never cached) and at most once terminal (not cached yet), so they all take the
+//     lookup the burst takes. With -wait metrics no status read is made in the window at all: clients
+//     pace themselves on the transactions_total counter (a client's next transfer starts once as many
+//     transfers have ended as the tool has created, its own included, which bounds the transfers in
+//     flight by -c), and every transfer is read once after the "after" reading, for its status and
+//     its server-side settle time. The two modes should agree on the figure; poll is the default
+//     because its latency is end to end.
+//   - Background work (outbox and transaction sweeps, the mail poll) runs whatever the load. It is
+//     measured at rest for -idle after the window and subtracted at its rate over the window.
+type transferScenario struct {
+	hc      *http.Client
+	o       options
+	users   []account
+	watcher *finishWatcher // -wait metrics
+
+	measuring atomic.Bool
+	created   atomic.Int64 // transfers created (201), all phases
+	measured  atomic.Int64 // transfers created in the measured phase
+	gets      atomic.Int64 // status reads made in the measured phase
+
+	mu  sync.Mutex
+	txs []sentTx // -wait metrics: the transfers of the measured phase
+}
+
+type sentTx struct{ id, token string }
+
+type txView struct {
+	ID          string     `json:"id"`
+	Status      string     `json:"status"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	CompletedAt *time.Time `json:"completedAt"`
+}
+
+func runTransfers(hc *http.Client, o options) error {
+	if o.wait != "poll" && o.wait != "metrics" {
+		return fmt.Errorf("unknown -wait %q (poll or metrics)", o.wait)
+	}
+	var sc *scraper
+	if o.dbOps || o.wait == "metrics" {
+		var err error
+		if sc, err = newScraper(o.metrics, o.base, o.txBase); err != nil {
+			return err
+		}
+	}
+	s := &transferScenario{hc: hc, o: o}
+	if err := s.prepare(sc); err != nil {
+		return err
+	}
+	if o.wait == "metrics" {
+		w, err := startWatcher(sc, o.poll)
+		if err != nil {
+			return err
+		}
+		defer w.stop()
+		s.watcher = w
+	}
+
+	runPhase(o.clients, o.warmup, s.op)
+	var before snapshot
+	if o.dbOps {
+		var err error
+		if before, err = sc.settle(o.settleTimeout, o.quiet); err != nil {
+			return fmt.Errorf("after the warm-up: %w", err)
+		}
+	}
+	s.measuring.Store(true)
+	res := runPhase(o.clients, o.duration, s.op)
+	s.measuring.Store(false)
+	if s.watcher != nil {
+		s.watcher.stop()
+	}
+
+	var report *dbReport
+	if sc != nil {
+		after, err := sc.settle(o.settleTimeout, o.quiet)
+		if err != nil {
+			return fmt.Errorf("after the window: %w", err)
+		}
+		if o.dbOps {
+			report = &dbReport{window: after.at.Sub(before.at), gross: after.ops.minus(before.ops, 1),
+				completed:  after.transfers.completed - before.transfers.completed,
+				failed:     after.transfers.failed - before.transfers.failed,
+				created:    after.transfers.created - before.transfers.created,
+				madeByLoad: s.measured.Load()}
+			if err := s.measureAside(sc, report); err != nil {
+				return err
+			}
+		}
+	}
+
+	latencies, failures, note := res.latencies, res.failures, ""
+	if o.wait == "metrics" {
+		lat, bad, err := s.readBack()
+		if err != nil {
+			return err
+		}
+		latencies, failures, note = lat, failures+bad, " latency=server(createdAt..completedAt) wait=metrics"
+	}
+	if err := printLatencies(o, latencies, failures, note); err != nil {
+		return err
+	}
+	if report != nil {
+		report.print()
+	}
+	return nil
+}
+
+// prepare makes one funded sender per client, each sending 0.01 to the next client's account.
+func (s *transferScenario) prepare(sc *scraper) error {
+	s.users = make([]account, s.o.clients)
+	for i := range s.users {
+		u, err := signup(s.hc, s.o.base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i), "load-test-password")
+		if err != nil {
+			return err
+		}
+		s.users[i] = u
+	}
+	fund, _ := json.Marshal(map[string]any{"amount": "1000000.00"})
+	for _, u := range s.users {
+		// The transactions service learns users from user.signup: wait until it takes a top-up.
+		var err error
+		for range 100 {
+			if err = send(s.hc, http.MethodPost, s.o.txBase+"/api/v1/transactions/topup", fund, u.token, http.StatusCreated, nil); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
+			return fmt.Errorf("fund: %w", err)
+		}
+	}
+	if sc == nil {
+		time.Sleep(2 * time.Second) // let the funding settle before measuring transfers
+		return nil
+	}
+	if _, err := sc.settle(s.o.settleTimeout, s.o.quiet); err != nil {
+		return fmt.Errorf("after the funding: %w", err)
+	}
+	return nil
+}
+
+// op is one transfer from POST until it is known to have ended.
+func (s *transferScenario) op(client int) (time.Duration, error) {
+	from, to := s.users[client], s.users[(client+1)%len(s.users)]
+	body, _ := json.Marshal(map[string]any{"recipientId": to.id, "amount": "0.01"})
+	var tx txView
+	t0 := time.Now()
+	if err := send(s.hc, http.MethodPost, s.o.txBase+"/api/v1/transactions/transfer", body, from.token, http.StatusCreated, &tx); err != nil {
+		return 0, err
+	}
+	ticket := s.created.Add(1)
+	measuring := s.measuring.Load()
+	if measuring {
+		s.measured.Add(1)
+	}
+	deadline := t0.Add(60 * time.Second)
+	if s.watcher != nil {
+		if measuring {
+			s.mu.Lock()
+			s.txs = append(s.txs, sentTx{id: tx.ID, token: from.token})
+			s.mu.Unlock()
+		}
+		if err := s.watcher.await(ticket, deadline); err != nil {
+			return 0, fmt.Errorf("transfer %s: %w", tx.ID, err)
+		}
+		return time.Since(t0), nil
+	}
+	for tx.Status != "completed" {
+		if tx.Status == "failed" || time.Now().After(deadline) {
+			return 0, fmt.Errorf("transfer %s ended %q", tx.ID, tx.Status)
+		}
+		time.Sleep(s.o.poll)
+		if measuring {
+			s.gets.Add(1)
+		}
+		if err := send(s.hc, http.MethodGet, s.o.txBase+"/api/v1/transactions/"+tx.ID, nil, from.token, http.StatusOK, &tx); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t0), nil
+}
+
+// measureAside completes r with what is measured at rest, after the window: the background rate and,
+// with -wait poll, the cost of one status read.
+func (s *transferScenario) measureAside(sc *scraper, r *dbReport) error {
+	if s.o.idle > 0 {
+		b0, err := sc.snapshot()
+		if err != nil {
+			return err
+		}
+		time.Sleep(s.o.idle)
+		b1, err := sc.snapshot()
+		if err != nil {
+			return err
+		}
+		r.background = b1.ops.minus(b0.ops, 1)
+		secs := b1.at.Sub(b0.at).Seconds()
+		for k := range r.background {
+			r.background[k] /= secs
+		}
+	}
+	if s.o.wait != "poll" || s.o.probeGets <= 0 {
+		return nil
+	}
+	r.statusGets = s.gets.Load()
+	p0, err := sc.snapshot()
+	if err != nil {
+		return err
+	}
+	token := s.users[0].token
+	for range s.o.probeGets {
+		id := make([]byte, 12)
+		_, _ = rand.Read(id)
+		err := send(s.hc, http.MethodGet, s.o.txBase+"/api/v1/transactions/"+hex.EncodeToString(id), nil, token, http.StatusNotFound, nil)
+		if err != nil {
+			return fmt.Errorf("status read probe: %w", err)
+		}
+	}
+	p1, err := sc.snapshot()
+	if err != nil {
+		return err
+	}
+	perGet := p1.ops.minus(p0.ops, 1)
+	if r.background != nil {
+		perGet = perGet.minus(r.background, p1.at.Sub(p0.at).Seconds())
+	}
+	for k := range perGet {
+		perGet[k] /= float64(s.o.probeGets)
+	}
+	r.perGet = perGet
+	return nil
+}
+
+// readBack reads every transfer of the measured phase once (-wait metrics): the settle times of the
+// completed ones, and how many did not complete.
+func (s *transferScenario) readBack() ([]time.Duration, int, error) {
+	s.mu.Lock()
+	txs := s.txs
+	s.mu.Unlock()
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		bad       int
+		firstErr  error
+		wg        sync.WaitGroup
+		next      atomic.Int64
+	)
+	for range min(s.o.clients, 8) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(txs); i = int(next.Add(1) - 1) {
+				var tx txView
+				err := send(s.hc, http.MethodGet, s.o.txBase+"/api/v1/transactions/"+txs[i].id, nil, txs[i].token, http.StatusOK, &tx)
+				mu.Lock()
+				switch {
+				case err != nil:
+					firstErr = firstOf(firstErr, err)
+				case tx.Status == "completed":
+					end := tx.UpdatedAt
+					if tx.CompletedAt != nil {
+						end = *tx.CompletedAt
+					}
+					latencies = append(latencies, end.Sub(tx.CreatedAt))
+				default:
+					bad++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, 0, fmt.Errorf("reading the transfers back: %w", firstErr)
+	}
+	return latencies, bad, nil
+}
+
+func firstOf(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// finishWatcher follows the number of ended transfers in /metrics (-wait metrics).
+type finishWatcher struct {
+	sc     *scraper
+	period time.Duration
+	base   float64 // transfers ended before the tool's first one
+	done   chan struct{}
+	once   sync.Once
+	exited chan struct{}
+
+	mu       sync.Mutex
+	finished float64
+	changed  chan struct{} // closed and replaced at each change of finished
+	err      error
+}
+
+func startWatcher(sc *scraper, period time.Duration) (*finishWatcher, error) {
+	fams, err := sc.scrape()
+	if err != nil {
+		return nil, err
+	}
+	t, found := transfersIn(fams)
+	if !found {
+		return nil, fmt.Errorf("no %s in %v: list the transactions service in -metrics", txTotal, sc.urls)
+	}
+	w := &finishWatcher{sc: sc, period: period, base: t.finished(), finished: t.finished(),
+		done: make(chan struct{}), exited: make(chan struct{}), changed: make(chan struct{})}
+	go w.run()
+	return w, nil
+}
+
+func (w *finishWatcher) run() {
+	defer close(w.exited)
+	t := time.NewTicker(w.period)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-t.C:
+		}
+		fams, err := w.sc.scrape()
+		w.mu.Lock()
+		w.err = err
+		if err == nil {
+			if n, _ := transfersIn(fams); n.finished() != w.finished {
+				w.finished = n.finished()
+				close(w.changed)
+				w.changed = make(chan struct{})
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *finishWatcher) stop() {
+	w.once.Do(func() { close(w.done) })
+	<-w.exited
+}
+
+// await waits until the ticket-th transfer of the tool may be taken as ended: as many transfers have
+// ended since the tool started as it has created.
+func (w *finishWatcher) await(ticket int64, deadline time.Time) error {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		finished, changed, err := w.finished, w.changed, w.err
+		w.mu.Unlock()
+		if finished-w.base >= float64(ticket) {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-w.done:
+			return errors.New("stopped waiting")
+		case <-timer.C:
+			if err != nil {
+				return fmt.Errorf("not ended in time (metrics: %w)", err)
+			}
+			return errors.New("not ended in time")
+		}
+	}
+}
