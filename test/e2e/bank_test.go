@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -27,20 +28,38 @@ func bankScale(t *testing.T) (wallets, transfers, clients int) {
 
 // bank is a set of funded users sending each other money at random, and the checks that afterwards
 // no money was created or lost. The URLs are the transactions and wallet services' (one `mint dev`,
-// or separate processes).
+// or separate processes, each service possibly in several replicas).
 type bank struct {
-	t                *testing.T
-	txURL, walletURL string
-	users            []user
-	funded           int64 // Σ top-ups, cents
+	t                  *testing.T
+	txURLs, walletURLs *replicas
+	users              []user
+	funded             int64 // Σ top-ups, cents
 }
+
+// replicas are the base URLs of one service's replicas. next hands them out round-robin, one request
+// after the other, as a gateway would: every replica serves requests of every client, and a retry goes
+// to another replica.
+type replicas struct {
+	urls []string
+	n    atomic.Uint64
+}
+
+func (r *replicas) next() string { return r.urls[(r.n.Add(1)-1)%uint64(len(r.urls))] }
 
 // openBank signs up n users through authURL and tops up each wallet with a different amount.
 func openBank(t *testing.T, authURL, txURL, walletURL string, n int, name string) *bank {
 	t.Helper()
-	b := &bank{t: t, txURL: txURL, walletURL: walletURL, users: make([]user, n)}
+	return openBankOn(t, []string{authURL}, []string{txURL}, []string{walletURL}, n, name)
+}
+
+// openBankOn is openBank on services in several replicas: every request goes to the next replica of
+// its service.
+func openBankOn(t *testing.T, authURLs, txURLs, walletURLs []string, n int, name string) *bank {
+	t.Helper()
+	b := &bank{t: t, txURLs: &replicas{urls: txURLs}, walletURLs: &replicas{urls: walletURLs}, users: make([]user, n)}
+	auth := &replicas{urls: authURLs}
 	for i := range b.users {
-		b.users[i] = newUser(t, authURL, fmt.Sprintf("%s%d", name, i))
+		b.users[i] = newUser(t, auth.next(), fmt.Sprintf("%s%d", name, i))
 	}
 	for i, u := range b.users {
 		amount := int64(1000 + 37*i)
@@ -57,7 +76,7 @@ func openBank(t *testing.T, authURL, txURL, walletURL string, n int, name string
 func (b *bank) post(path string, body map[string]any, from user, key string) bool {
 	b.t.Helper()
 	for attempt := 0; ; attempt++ {
-		res, err := tryCall("POST", b.txURL+path, body, from.token, "Idempotency-Key", key)
+		res, err := tryCall("POST", b.txURLs.next()+path, body, from.token, "Idempotency-Key", key)
 		if err == nil && res.status == 201 {
 			return true
 		}
@@ -131,12 +150,17 @@ func (b *bank) run(n, clients int) {
 }
 
 // waitTerminal waits until the transactions service has counted want transactions completed or failed
-// (its transactions_total: one read, where polling every transaction would compete with the saga on
-// the embedded database) and returns how many of each.
+// (its transactions_total: one read per replica, where polling every transaction would compete with
+// the saga on the database) and returns how many of each. Each transaction is counted by the one
+// replica whose guarded update made it terminal, so the replicas' counts add up.
 func (b *bank) waitTerminal(want int, within time.Duration) (completed, failed int) {
 	b.t.Helper()
 	for deadline := time.Now().Add(within); ; time.Sleep(250 * time.Millisecond) {
-		completed, failed = terminalCounts(b.t, b.txURL)
+		completed, failed = 0, 0
+		for _, base := range b.txURLs.urls {
+			c, f := terminalCounts(b.t, base)
+			completed, failed = completed+c, failed+f
+		}
 		if completed+failed >= want {
 			return completed, failed
 		}
@@ -152,7 +176,7 @@ func (b *bank) stillOpen() int {
 	open := 0
 	for _, u := range b.users {
 		for _, status := range []string{"pending", "processing"} {
-			res := must(b.t, call(b.t, "GET", b.txURL+"/api/v1/transactions?limit=1&status="+status, nil, u.token), 200, "list")
+			res := must(b.t, call(b.t, "GET", b.txURLs.next()+"/api/v1/transactions?limit=1&status="+status, nil, u.token), 200, "list")
 			var page struct {
 				Total int `json:"total"`
 			}
@@ -170,7 +194,7 @@ func (b *bank) checkMoney() {
 	b.t.Helper()
 	var total int64
 	for _, u := range b.users {
-		c := balance(b.t, b.walletURL, u)
+		c := balance(b.t, b.walletURLs.next(), u)
 		if c < 0 {
 			b.t.Errorf("wallet of %s is negative: %d", u.id, c)
 		}
@@ -185,9 +209,21 @@ func (b *bank) checkMoney() {
 // sum of its entries. It returns the command's summary.
 func reconcile(t *testing.T, dataDir string) string {
 	t.Helper()
-	out, err := exec.Command(mintBin, "wallet", "reconcile", "--data-dir", dataDir).CombinedOutput()
+	return runReconcile(t, "--data-dir", dataDir)
+}
+
+// reconcileDB runs `mint wallet reconcile` against the database server at uri, which the wallet
+// replicas may still be using.
+func reconcileDB(t *testing.T, uri string) string {
+	t.Helper()
+	return runReconcile(t, "--mongodb-uri", uri)
+}
+
+func runReconcile(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(mintBin, append([]string{"wallet", "reconcile"}, args...)...).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "drifts 0") {
-		t.Fatalf("mint wallet reconcile: %v\n%s", err, out)
+		t.Fatalf("mint wallet reconcile %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
 }
@@ -196,8 +232,24 @@ func reconcile(t *testing.T, dataDir string) string {
 // failed.
 func terminalCounts(t *testing.T, base string) (completed, failed int) {
 	t.Helper()
+	return int(metricSum(t, base, "transactions_total", `status="completed"`)),
+		int(metricSum(t, base, "transactions_total", `status="failed"`))
+}
+
+// metricSum adds up the samples of the counter or gauge name on base's /metrics whose labels contain
+// every one of match.
+func metricSum(t *testing.T, base, name string, match ...string) float64 {
+	t.Helper()
+	sum := 0.0
 	for _, line := range strings.Split(string(must(t, call(t, "GET", base+"/metrics", nil, ""), 200, "metrics").body), "\n") {
-		if !strings.HasPrefix(line, "transactions_total{") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		labels := ""
+		if i := strings.IndexByte(line, '}'); i >= 0 {
+			labels = line[:i]
+		}
+		if !containsAll(labels, match) {
 			continue
 		}
 		fields := strings.Fields(line)
@@ -205,12 +257,16 @@ func terminalCounts(t *testing.T, base string) (completed, failed int) {
 		if err != nil {
 			t.Fatalf("metrics line %q: %v", line, err)
 		}
-		switch {
-		case strings.Contains(line, `status="completed"`):
-			completed += int(n)
-		case strings.Contains(line, `status="failed"`):
-			failed += int(n)
+		sum += n
+	}
+	return sum
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
 		}
 	}
-	return completed, failed
+	return true
 }
