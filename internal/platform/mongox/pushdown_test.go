@@ -108,7 +108,8 @@ func TestEmbeddedPushdownAnswersLikeGo(t *testing.T) {
 				t.Fatalf("insert %v: %v", d, err)
 			}
 		}
-		if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "missing"}, {Key: "g", Value: "x"}}); err != nil {
+		if _, err := coll.InsertMany(ctx, []any{bson.D{{Key: "_id", Value: "missing"}, {Key: "g", Value: "x"}},
+			bson.D{{Key: "_id", Value: "reserved"}, {Key: "g", Value: "y"}, {Key: "_ferretdb_sjson", Value: "x"}}}); err != nil {
 			t.Fatal(err)
 		}
 		return coll
@@ -130,6 +131,7 @@ func TestEmbeddedPushdownAnswersLikeGo(t *testing.T) {
 		{{Key: "$or", Value: bson.A{bson.D{{Key: "f", Value: "a"}}, bson.D{{Key: "f", Value: bson.D{{Key: "$ne", Value: "b"}}}}}}},
 		{{Key: "$and", Value: bson.A{bson.D{{Key: "g", Value: "x"}}, op("$gte", int64(0))}}},
 		{{Key: "g", Value: "x"}, {Key: "f", Value: bson.D{{Key: "$exists", Value: true}}}},
+		{{Key: "_ferretdb_sjson", Value: "x"}}, // the name of the table's column
 	}
 	sorts := []bson.D{
 		nil,

@@ -36,15 +36,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/FerretDB/FerretDB/internal/backends"
 	"github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata"
 	"github.com/FerretDB/FerretDB/internal/handler/sjson"
 	"github.com/FerretDB/FerretDB/internal/types"
 	"github.com/FerretDB/FerretDB/internal/util/must"
 )
 
-// plainField matches the field names pushed down: top-level names that need no quoting in SQL or in
+// plainName matches the field names pushed down: top-level names that need no quoting in SQL or in
 // an SQLite JSON path.
-var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// plainField reports whether key is pushed down: a plain name that cannot be taken for one of the
+// table's columns (a double-quoted name in SQL is a column when one has that name).
+func plainField(key string) bool {
+	return plainName.MatchString(key) && !strings.HasPrefix(key, backends.ReservedPrefix)
+}
 
 // arrayText is the condition that admits a field holding an array (its JSON text starts with "[";
 // in the value form it may also admit strings that start with "[", which the filter rejects again).
@@ -93,7 +100,7 @@ func (p pushdown) conditions(filter *types.Document) ([]string, []any) {
 			}
 
 		default:
-			if !plainField.MatchString(key) {
+			if !plainField(key) {
 				continue
 			}
 
@@ -317,7 +324,7 @@ func orderBy(sort *types.Document) (string, bool) {
 	keys := make([]string, 0, 2*sort.Len())
 
 	for _, key := range sort.Keys() {
-		if !plainField.MatchString(key) {
+		if !plainField(key) {
 			return "", false
 		}
 
