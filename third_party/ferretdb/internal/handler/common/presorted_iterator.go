@@ -27,7 +27,6 @@ import (
 	"github.com/FerretDB/FerretDB/internal/types"
 	"github.com/FerretDB/FerretDB/internal/util/iterator"
 	"github.com/FerretDB/FerretDB/internal/util/lazyerrors"
-	"github.com/FerretDB/FerretDB/internal/util/must"
 )
 
 // SortHint returns the sort a backend may apply for the handler's sort: the sort itself when every
@@ -79,7 +78,12 @@ func PresortedIterator(iter types.DocumentsIterator, closer *iterator.MultiClose
 		return res, nil
 	}
 
-	res := &presortedIterator{iter: iter, next: first, sort: sort}
+	sorts, err := sortFuncsOf(sort)
+	if err != nil {
+		return nil, lazyerrors.Error(err)
+	}
+
+	res := &presortedIterator{iter: iter, next: first, sort: sort, sorts: sorts}
 	closer.Add(res)
 
 	return res, nil
@@ -105,10 +109,11 @@ func unordered(doc *types.Document, sort *types.Document) bool {
 // presortedIterator streams documents that come in sort order, and fails rather than return them out
 // of order should the backend's order ever differ from MongoDB's.
 type presortedIterator struct {
-	iter types.DocumentsIterator
-	next *types.Document
-	prev *types.Document
-	sort *types.Document
+	iter  types.DocumentsIterator
+	next  *types.Document
+	prev  *types.Document
+	sort  *types.Document
+	sorts []sortFunc
 }
 
 // Next implements iterator.Interface.
@@ -126,7 +131,7 @@ func (it *presortedIterator) Next() (struct{}, *types.Document, error) {
 	it.next = nil
 
 	if it.prev != nil {
-		if unordered(doc, it.sort) || !inOrder(it.prev, doc, it.sort) {
+		if unordered(doc, it.sort) || less(it.sorts, doc, it.prev) {
 			return unused, nil, lazyerrors.Errorf("backend returned documents out of sort order %v", types.FormatAnyValue(it.sort))
 		}
 	}
@@ -139,35 +144,6 @@ func (it *presortedIterator) Next() (struct{}, *types.Document, error) {
 // Close implements iterator.Interface.
 func (it *presortedIterator) Close() {
 	it.iter.Close()
-}
-
-// inOrder reports whether b may follow a under sort.
-func inOrder(a, b *types.Document, sort *types.Document) bool {
-	for _, k := range sort.Keys() {
-		av, err := a.Get(k)
-		if err != nil {
-			av = types.Null
-		}
-
-		bv, err := b.Get(k)
-		if err != nil {
-			bv = types.Null
-		}
-
-		order := types.Ascending
-		if must.NotFail(sort.Get(k)) == int64(-1) {
-			order = types.Descending
-		}
-
-		switch types.CompareOrderForSort(av, bv, order) {
-		case types.Less:
-			return true
-		case types.Greater:
-			return false
-		}
-	}
-
-	return true
 }
 
 // check interfaces

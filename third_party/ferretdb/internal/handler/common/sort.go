@@ -35,8 +35,28 @@ func SortDocuments(docs []*types.Document, sortDoc *types.Document) error {
 		return nil
 	}
 
+	sortFuncs, err := sortFuncsOf(sortDoc)
+	if err != nil {
+		return err
+	}
+
+	if len(sortFuncs) == 0 {
+		// no keys to sort by
+		return nil
+	}
+
+	sorter := &docsSorter{docs: docs, sorts: sortFuncs}
+	sort.Sort(sorter)
+
+	return nil
+}
+
+// sortFuncsOf returns the comparisons of sortDoc's keys, in order.
+//
+// If sort path is invalid, it returns a possibly wrapped types.PathError.
+func sortFuncsOf(sortDoc *types.Document) ([]sortFunc, error) {
 	if sortDoc.Len() > 32 {
-		return lazyerrors.Errorf("maximum sort keys exceeded: %v", sortDoc.Len())
+		return nil, lazyerrors.Errorf("maximum sort keys exceeded: %v", sortDoc.Len())
 	}
 
 	sortFuncs := make([]sortFunc, sortDoc.Len())
@@ -50,7 +70,7 @@ func SortDocuments(docs []*types.Document, sortDoc *types.Document) error {
 			// TODO https://github.com/FerretDB/FerretDB/issues/3127
 			for _, field := range fields {
 				if strings.HasPrefix(field, "$") {
-					return handlererrors.NewCommandErrorMsgWithArgument(
+					return nil, handlererrors.NewCommandErrorMsgWithArgument(
 						handlererrors.ErrFieldPathInvalidName,
 						"FieldPath field names may not start with '$'. Consider using $getField or $setField.",
 						"sort",
@@ -63,26 +83,18 @@ func SortDocuments(docs []*types.Document, sortDoc *types.Document) error {
 
 		sortType, err := GetSortType(sortKey, sortField)
 		if err != nil {
-			return err
+			return nil, err
 		}
 
 		sortPath, err := types.NewPathFromString(sortKey)
 		if err != nil {
-			return err
+			return nil, err
 		}
 
 		sortFuncs[i] = lessFunc(sortPath, sortType)
 	}
 
-	if len(sortFuncs) == 0 {
-		// no keys to sort by
-		return nil
-	}
-
-	sorter := &docsSorter{docs: docs, sorts: sortFuncs}
-	sort.Sort(sorter)
-
-	return nil
+	return sortFuncs, nil
 }
 
 // ValidateSortDocument validates sort documents, and return
@@ -180,11 +192,15 @@ func (ds *docsSorter) Swap(i, j int) {
 }
 
 func (ds *docsSorter) Less(i, j int) bool {
-	p, q := ds.docs[i], ds.docs[j]
+	return less(ds.sorts, ds.docs[i], ds.docs[j])
+}
+
+// less reports whether p sorts before q under sorts.
+func less(sorts []sortFunc, p, q *types.Document) bool {
 	// Try all but the last comparison.
 	var k int
-	for k = 0; k < len(ds.sorts)-1; k++ {
-		sortFunc := ds.sorts[k]
+	for k = 0; k < len(sorts)-1; k++ {
+		sortFunc := sorts[k]
 
 		switch {
 		case sortFunc(p, q):
@@ -198,7 +214,7 @@ func (ds *docsSorter) Less(i, j int) bool {
 	}
 	// All comparisons to here said "equal", so just return whatever
 	// the final comparison reports.
-	return ds.sorts[k](p, q)
+	return sorts[k](p, q)
 }
 
 // GetSortType determines SortType from input sort value.
