@@ -15,6 +15,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/freetext"
 	"github.com/mint-wallet/mint/internal/platform/jwtsign"
+	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
 // Session is an issued token.
@@ -76,7 +77,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (SignIn, error)
 	if err != nil {
 		return SignIn{}, fmt.Errorf("signup: %w", err)
 	}
-	d.Outbox = []contract.Event{ev}
+	d.Pending = outbox.Owe(ev)
 	if err := s.store.insertUser(ctx, d); err != nil {
 		return SignIn{}, err
 	}

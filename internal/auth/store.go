@@ -12,26 +12,26 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
+	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
 // DatabaseName is the auth service's own database.
 const DatabaseName = "auth_db"
 
-// userDoc is a user as stored. Outbox holds the events owed for this user (user.signup) until the relay
-// has published them: written in the same insert as the user, so a crash cannot split them.
+// userDoc is a user as stored. Its outbox holds the events owed for this user (user.signup) until the
+// relay has published them: written in the same insert as the user, so a crash cannot split them.
 type userDoc struct {
-	ID           bson.ObjectID    `bson:"_id"`
-	FirstName    string           `bson:"firstName"`
-	MiddleName   string           `bson:"middleName,omitempty"`
-	LastName     string           `bson:"lastName"`
-	Email        string           `bson:"email"`
-	PasswordHash string           `bson:"passwordHash"`
-	CreatedAt    time.Time        `bson:"createdAt"`
-	UpdatedAt    time.Time        `bson:"updatedAt"`
-	Outbox       []contract.Event `bson:"outbox,omitempty"`
+	ID             bson.ObjectID `bson:"_id"`
+	FirstName      string        `bson:"firstName"`
+	MiddleName     string        `bson:"middleName,omitempty"`
+	LastName       string        `bson:"lastName"`
+	Email          string        `bson:"email"`
+	PasswordHash   string        `bson:"passwordHash"`
+	CreatedAt      time.Time     `bson:"createdAt"`
+	UpdatedAt      time.Time     `bson:"updatedAt"`
+	outbox.Pending `bson:",inline"`
 }
 
 func (d userDoc) user() User {

@@ -38,6 +38,8 @@ type settings struct {
 	Wallet         wallet.Config
 	Transactions   transactions.Config
 	Notifications  notifications.Config
+	// ConsumersPerQueue is copied into each service's Config by resolve.
+	ConsumersPerQueue int
 	// WalletInitialBalance is the decimal text of Wallet.InitialBalance, parsed by resolve.
 	WalletInitialBalance string
 }
@@ -72,6 +74,7 @@ type settingGroup struct {
 var settingGroups = []settingGroup{
 	{everyProcess, bindCommon},
 	{devProcess | walletProcess | transactionsProcess | notificationsProcess, bindMoney},
+	{devProcess | walletProcess | transactionsProcess | notificationsProcess, bindConsumers},
 	// wallet and transactions verify the auth service's tokens, so they check the same claims.
 	{devProcess | authProcess | walletProcess | transactionsProcess, bindTokenClaims},
 	{devProcess | walletProcess | transactionsProcess, bindRemoteSessions},
@@ -120,6 +123,11 @@ func bindCommon(fs *config.Set, s *settings, p process) {
 
 func bindMoney(fs *config.Set, s *settings, _ process) {
 	fs.String(&s.Currency, "currency", "MINT_CURRENCY", "USD", "ISO 4217 currency of every amount")
+}
+
+func bindConsumers(fs *config.Set, s *settings, _ process) {
+	fs.Int(&s.ConsumersPerQueue, "consumers-per-queue", "MINT_CONSUMERS_PER_QUEUE", 4,
+		"events handled at once per queue of each service (wallet, transactions, notifications)")
 }
 
 func bindTokenClaims(fs *config.Set, s *settings, _ process) {
@@ -190,6 +198,11 @@ func (s *settings) resolve() error {
 		s.Auth.KeysFile = s.DataDir + "/auth-keys.json"
 	}
 	s.Auth.Hash.Parallelism = 1
+	if s.ConsumersPerQueue < 0 { // 0: not read by this process, or the services' default of 1
+		return fmt.Errorf("consumers per queue %d: want 1 or more (--consumers-per-queue or MINT_CONSUMERS_PER_QUEUE)", s.ConsumersPerQueue)
+	}
+	s.Wallet.ConsumersPerQueue, s.Transactions.ConsumersPerQueue, s.Notifications.ConsumersPerQueue =
+		s.ConsumersPerQueue, s.ConsumersPerQueue, s.ConsumersPerQueue
 	s.Wallet.Currency = s.Currency
 	s.Transactions.Currency = s.Currency
 	s.Notifications.Currency = s.Currency

@@ -52,6 +52,9 @@ type Config struct {
 	PollInterval time.Duration
 	// Parallel is how many mails are sent at the same time (default 4).
 	Parallel int
+	// ConsumersPerQueue runs that many handlers per queue (default 1): a mail is recorded once by its
+	// event's id, whichever handler gets there first.
+	ConsumersPerQueue int
 	// CatcherSize is how many caught mails are kept when SMTPURL is "" (default 200).
 	CatcherSize int
 }
@@ -151,7 +154,7 @@ func (m *Module) Register(rt *httpx.Router) {
 func (m *Module) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.deliver.run(ctx) })
-	g.Go(func() error { return bus.ConsumeAll(ctx, m.bus, m.consumers(), 1) })
+	g.Go(func() error { return bus.ConsumeAll(ctx, m.bus, m.consumers(), m.cfg.ConsumersPerQueue) })
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -27,6 +27,9 @@ type Config struct {
 	InFlightTimeout time.Duration
 	// IdempotencyRetention is how long idempotency keys are remembered (default 24h).
 	IdempotencyRetention time.Duration
+	// ConsumersPerQueue runs that many handlers per queue (default 1). Every step is guarded by the
+	// transaction's status, so handlers may run in any order and at once.
+	ConsumersPerQueue int
 }
 
 func (c *Config) setDefaults() {
@@ -57,12 +60,13 @@ type Deps struct {
 
 // Module is the assembled transactions service.
 type Module struct {
-	svc      *Service
-	handlers *handlers
-	relay    *outbox.Relay
-	bus      bus.Subscriber
-	logger   *slog.Logger
-	interval time.Duration
+	svc       *Service
+	handlers  *handlers
+	relay     *outbox.Relay
+	bus       bus.Subscriber
+	logger    *slog.Logger
+	interval  time.Duration
+	consumers int
 }
 
 // New assembles the transactions service: indexes, metrics, outbox relay.
@@ -94,7 +98,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 		return nil, fmt.Errorf("transactions outbox: %w", err)
 	}
 	svc := &Service{store: st, cfg: cfg, cache: d.Cache, outbox: relay, metrics: m, logger: d.Logger, clock: d.Now}
-	return &Module{svc: svc, handlers: &handlers{svc: svc}, relay: relay, bus: d.Bus, logger: d.Logger,
+	return &Module{svc: svc, handlers: &handlers{svc: svc}, relay: relay, bus: d.Bus, logger: d.Logger, consumers: max(cfg.ConsumersPerQueue, 1),
 		interval: cfg.SweepInterval}, nil
 }
 
@@ -108,7 +112,7 @@ func (m *Module) Service() *Service { return m.svc }
 // sweeper. It returns nil when ctx is cancelled, the first failure otherwise.
 func (m *Module) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return bus.ConsumeAll(ctx, m.bus, m.svc.consumers(), 1) })
+	g.Go(func() error { return bus.ConsumeAll(ctx, m.bus, m.svc.consumers(), m.consumers) })
 	g.Go(func() error { return m.relay.Run(ctx) })
 	g.Go(func() error {
 		t := time.NewTicker(m.interval)

@@ -61,7 +61,7 @@ func (s *Service) onCreated(ctx context.Context, msg bus.Message) error {
 	if err != nil {
 		return err
 	}
-	return s.beginProcessing(ctx, id)
+	return s.beginProcessing(ctx, id, data)
 }
 
 // onFinalized records the wallet's answer: completed when the legs were applied, failed when rejected.
@@ -91,8 +91,23 @@ func eventTxID(msg bus.Message, hex string) (bson.ObjectID, error) {
 
 // beginProcessing moves a pending transaction to processing. Any other status means the step is done
 // (a duplicate) or overtaken (finalized already): nothing to do.
-func (s *Service) beginProcessing(ctx context.Context, id bson.ObjectID) error {
-	d, moved, err := s.store.advance(ctx, id, func(cur txDoc) (step, bool, error) {
+//
+// transaction.created carries the transaction, so the first try needs no read: the update is guarded
+// by the pending status and by every field the wallet acts on, so it applies only if the event says
+// what is stored. When it matches nothing, the transaction is read and the step decided on what is
+// stored (a duplicate, a transaction moved on, or an event that contradicts the record).
+func (s *Service) beginProcessing(ctx context.Context, id bson.ObjectID, data contract.TransactionData) error {
+	now := s.now()
+	d := txDoc{ID: id, Type: data.Type, UserID: data.UserID, RecipientID: data.RecipientID, Amount: data.Amount,
+		Currency: data.Currency, Status: contract.StatusProcessing, CreatedAt: data.CreatedAt, UpdatedAt: now, DrivenAt: now}
+	ev, err := s.processingEvent(ctx, d, now)
+	if err != nil {
+		return err
+	}
+	if moved, err := s.store.begin(ctx, d, ev); err != nil || moved {
+		return s.afterStep(ctx, d, moved, err)
+	}
+	next, moved, err := s.store.advance(ctx, id, func(cur txDoc) (step, bool, error) {
 		if cur.Status != contract.StatusPending {
 			return step{}, false, nil
 		}
@@ -100,7 +115,7 @@ func (s *Service) beginProcessing(ctx context.Context, id bson.ObjectID) error {
 		ev, err := s.processingEvent(ctx, cur, now)
 		return step{To: contract.StatusProcessing, At: now, Event: ev}, err == nil, err
 	})
-	return s.afterStep(ctx, d, moved, err)
+	return s.afterStep(ctx, next, moved, err)
 }
 
 // finalize ends a transaction with the wallet's outcome. It also ends a pending one: the wallet only

@@ -186,3 +186,34 @@ func (h *harness) drain(queue string, want int) []bus.Message {
 	}
 	return out
 }
+
+// TestCreatedEventIsCheckedAgainstTheRecord begins processing from the transaction that
+// transaction.created carries without reading it first, so an event whose copy differs from the stored
+// transaction must not reach the wallet: the wallet is asked for what is stored.
+func TestCreatedEventIsCheckedAgainstTheRecord(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	u := h.newUser()
+	id := bson.NewObjectID()
+	d := h.insertPending(id, u) // a top-up of 0.01
+	h.wallet.plan(id.Hex(), answer{outcome: contract.OutcomeApplied})
+	forged := d.data()
+	forged.Amount = 1_000_000
+	h.publish(ctx, contract.TransactionEvents, contract.TransactionCreated, forged)
+	h.waitStatus(u, id.Hex(), contract.StatusCompleted)
+
+	var amounts []int64
+	h.messages.Range(func(_, v any) bool {
+		msg := v.(bus.Message)
+		var p contract.TransactionProcessingData
+		if msg.Type == contract.TransactionProcessing {
+			if _, err := contract.Decode(msg, &p); err == nil && p.TransactionID == id.Hex() {
+				amounts = append(amounts, p.Amount)
+			}
+		}
+		return true
+	})
+	if len(amounts) != 1 || amounts[0] != d.Amount {
+		t.Fatalf("transaction.processing amounts %v, want one of %d (the stored amount)", amounts, d.Amount)
+	}
+}

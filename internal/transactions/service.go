@@ -14,6 +14,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
 // TxCacheTTL is how long a transaction stays cached (3 minutes).
@@ -88,7 +89,7 @@ func (s *Service) insert(ctx context.Context, id bson.ObjectID, c command) (Resp
 	if err != nil {
 		return Response{}, fmt.Errorf("create transaction: %w", err)
 	}
-	d.Outbox = []contract.Event{ev}
+	d.Pending = outbox.Owe(ev)
 	switch err := s.store.insertTx(ctx, d); {
 	case errors.Is(err, errDuplicate):
 		if d, err = s.store.txByID(ctx, id); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -75,6 +76,34 @@ type store struct {
 	txs   *mongo.Collection
 	keys  *mongo.Collection
 	users *mongo.Collection
+	known knownUsers
+}
+
+// maxKnownUsers bounds knownUsers; past it the set starts afresh.
+const maxKnownUsers = 1 << 16
+
+// knownUsers remembers users found to exist. A user is never removed, so a remembered one is never
+// stale, and a transfer to a frequent recipient needs no query; an unknown one is always asked again
+// (its user.signup may arrive any moment).
+type knownUsers struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+func (k *knownUsers) has(id string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.ids[id]
+	return ok
+}
+
+func (k *knownUsers) add(id string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ids == nil || len(k.ids) >= maxKnownUsers {
+		k.ids = map[string]struct{}{}
+	}
+	k.ids[id] = struct{}{}
 }
 
 func newStore(db *mongo.Database) *store {
@@ -164,7 +193,7 @@ func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur t
 			set = append(set, bson.E{Key: "completedAt", Value: st.At})
 		}
 		res, err := s.txs.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: cur.Status}},
-			bson.D{{Key: "$set", Value: set}, outbox.Push(st.Event)})
+			outbox.Push(bson.D{{Key: "$set", Value: set}}, st.Event))
 		if err != nil {
 			return cur, false, fmt.Errorf("transaction %s %s → %s: %w", id.Hex(), cur.Status, st.To, err)
 		}
@@ -178,6 +207,26 @@ func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur t
 		}
 	}
 	return txDoc{}, false, fmt.Errorf("transaction %s: status kept changing under %d tries", id.Hex(), maxStepTries)
+}
+
+// begin moves d from pending to processing with its event ev, guarded by the pending status and by the
+// fields the wallet acts on (type, parties, amount, currency) as d states them, so that an event whose
+// copy of the transaction differs from the stored one changes nothing. It reports whether it matched.
+func (s *store) begin(ctx context.Context, d txDoc, ev contract.Event) (bool, error) {
+	filter := bson.D{{Key: "_id", Value: d.ID}, {Key: "status", Value: contract.StatusPending}, {Key: "type", Value: d.Type},
+		{Key: "userId", Value: d.UserID}, {Key: "amount", Value: d.Amount}, {Key: "currency", Value: d.Currency}}
+	if d.RecipientID != "" {
+		filter = append(filter, bson.E{Key: "recipientId", Value: d.RecipientID})
+	} else {
+		filter = append(filter, bson.E{Key: "recipientId", Value: bson.D{{Key: "$exists", Value: false}}})
+	}
+	set := bson.D{{Key: "status", Value: contract.StatusProcessing}, {Key: "updatedAt", Value: d.UpdatedAt},
+		{Key: "drivenAt", Value: d.DrivenAt}, {Key: "redrives", Value: 0}}
+	res, err := s.txs.UpdateOne(ctx, filter, outbox.Push(bson.D{{Key: "$set", Value: set}}, ev))
+	if err != nil {
+		return false, fmt.Errorf("transaction %s pending → processing: %w", d.ID.Hex(), err)
+	}
+	return res.MatchedCount == 1, nil
 }
 
 // listFilter is the query of the caller's transactions: all they sent, and what they received unless
@@ -258,7 +307,7 @@ func (s *store) stuck(ctx context.Context, cutoff time.Time, limit int) ([]txDoc
 func (s *store) redrive(ctx context.Context, d txDoc, ev contract.Event, now time.Time) (bool, error) {
 	res, err := s.txs.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: d.ID}, {Key: "status", Value: d.Status}, {Key: "drivenAt", Value: d.DrivenAt}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "drivenAt", Value: now}, {Key: "redrives", Value: d.Redrives + 1}}}, outbox.Push(ev)})
+		outbox.Push(bson.D{{Key: "$set", Value: bson.D{{Key: "drivenAt", Value: now}, {Key: "redrives", Value: d.Redrives + 1}}}}, ev))
 	if err != nil {
 		return false, fmt.Errorf("re-drive transaction %s: %w", d.ID.Hex(), err)
 	}
@@ -270,13 +319,21 @@ func (s *store) addUser(ctx context.Context, u userDoc) error {
 	if _, err := s.users.InsertOne(ctx, u); err != nil && !mongox.IsDuplicateKey(err) {
 		return fmt.Errorf("insert user %s: %w", u.ID, err)
 	}
+	s.known.add(u.ID)
 	return nil
 }
 
 func (s *store) userExists(ctx context.Context, id string) (bool, error) {
-	n, err := s.users.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}}, options.Count().SetLimit(1))
+	if s.known.has(id) {
+		return true, nil
+	}
+	err := s.users.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("find user %s: %w", id, err)
 	}
-	return n > 0, nil
+	s.known.add(id)
+	return true, nil
 }

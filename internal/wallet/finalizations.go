@@ -87,7 +87,7 @@ func (f *finalizations) resend(ctx context.Context, d finalizationDoc) (bool, er
 	}
 	res, err := f.coll.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: d.TransactionID}, {Key: outbox.Field + ".0", Value: bson.D{{Key: "$exists", Value: false}}}},
-		bson.D{outbox.Push(*d.Event)})
+		outbox.Push(nil, *d.Event))
 	if err != nil {
 		return false, fmt.Errorf("re-send finalization of %s: %w", d.TransactionID, err)
 	}

@@ -180,26 +180,24 @@ func (l *ledger) currentWallet(ctx context.Context, userID string) (walletDoc, e
 
 // apply appends lg to the ledger of lg.UserID unless that leg is there already, and returns its entry;
 // applied reports whether this call wrote it. It owns the optimistic-concurrency loop: the entry is
-// inserted with seq = version+1, and a duplicate seq means the projection lagged or another writer
-// won, so the projection is rolled forward and the rule decided again. Errors: errWalletNotFound,
-// errInsufficientFunds (nothing written), money.ErrOverflow, or the database's.
+// inserted with seq = version+1 and _id = entryID, and a duplicate means the leg is there already, or
+// the projection lagged or another writer won, so the projection is rolled forward and the rule decided
+// again. The common case, a new leg on an up-to-date projection, costs one read and two writes. Errors:
+// errWalletNotFound, errInsufficientFunds (nothing written), money.ErrOverflow, or the database's.
 func (l *ledger) apply(ctx context.Context, lg leg, now time.Time) (entryDoc, bool, error) {
 	w, err := l.walletOf(ctx, lg.UserID)
 	if err != nil {
 		return entryDoc{}, false, err
 	}
 	for range maxApplyAttempts {
-		// The leg first: a redelivered debit must be found applied, not judged again against a balance
-		// it has already lowered.
-		if e, found, err := l.entryOfLeg(ctx, lg.TransactionID, lg.Name); err != nil || found {
-			if found && e.Seq > w.Version {
-				_, _, err = l.rollForward(ctx, w) // it was written, but a crash kept it from the projection
-			}
-			return e, false, err
-		}
 		next, ruleErr := nextBalance(money.FromCents(w.Balance), lg.Amount)
 		if ruleErr != nil {
-			// Decide on the latest balance only: the projection may lag behind a credit.
+			// A redelivered debit must be found applied, not judged again against a balance it has
+			// already lowered; and the rule is decided on the latest balance only, since the
+			// projection may lag behind a credit.
+			if e, found, err := l.appliedLeg(ctx, w, lg); err != nil || found {
+				return e, false, err
+			}
 			fresh, moved, err := l.rollForward(ctx, w)
 			if err != nil {
 				return entryDoc{}, false, err
@@ -219,13 +217,30 @@ func (l *ledger) apply(ctx context.Context, lg leg, now time.Time) (entryDoc, bo
 		if !mongox.IsDuplicateKey(err) {
 			return entryDoc{}, false, fmt.Errorf("insert entry: %w", err)
 		}
-		// Either index: another writer took this seq (maybe with this very leg). Catch up and decide again.
+		// The leg's _id (applied already, maybe by a concurrent delivery) or the seq (another writer
+		// took it): look for the leg, else catch up and decide again.
+		if e, found, err := l.appliedLeg(ctx, w, lg); err != nil || found {
+			return e, false, err
+		}
 		if w, _, err = l.rollForward(ctx, w); err != nil {
 			return entryDoc{}, false, err
 		}
 	}
 	return entryDoc{}, false, fmt.Errorf("apply %s of %s to wallet %s: still conflicting after %d attempts",
 		lg.Name, lg.TransactionID, w.ID.Hex(), maxApplyAttempts)
+}
+
+// appliedLeg returns lg's entry if it was written, first bringing w's projection up to it when a crash
+// kept the entry from it.
+func (l *ledger) appliedLeg(ctx context.Context, w walletDoc, lg leg) (entryDoc, bool, error) {
+	e, found, err := l.entryOfLeg(ctx, lg.TransactionID, lg.Name)
+	if err != nil || !found {
+		return e, found, err
+	}
+	if e.Seq > w.Version {
+		_, _, err = l.rollForward(ctx, w)
+	}
+	return e, true, err
 }
 
 // entryOfLeg returns the entry of txID's leg legName, if it was written.

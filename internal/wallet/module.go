@@ -31,8 +31,8 @@ type Config struct {
 	// Default 5, the bus's default.
 	MissingWalletAttempts int
 	// ConsumersPerQueue runs that many handlers per queue (default 1). More is safe — correctness rests
-	// on unique inserts, not on ordering — but buys nothing on FerretDB, which serializes everything
-	// through one connection.
+	// on unique inserts, not on ordering — and lets one transfer's database round trips overlap
+	// another's.
 	ConsumersPerQueue int
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/money"
+	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
 // WalletCacheTTL bounds how long a cached wallet can outlive a failed invalidation (the cache swallows
@@ -132,7 +133,7 @@ func (s *Service) Process(ctx context.Context, p contract.TransactionProcessingD
 	}
 	d := finalizationDoc{TransactionID: p.TransactionID, Outcome: outcome, Reason: reason, Source: sourceProcessing,
 		Event: &ev, CreatedAt: now}
-	d.Outbox = []contract.Event{ev}
+	d.Pending = outbox.Owe(ev)
 	recorded, inserted, err := s.final.record(ctx, d)
 	if err != nil {
 		return err

@@ -47,7 +47,8 @@ func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 	must(EnsureIndexes(ctx, txs,
 		idx("user", bson.D{{Key: "userId", Value: 1}, {Key: "createdAt", Value: -1}}, false),
 		idx("recipient", bson.D{{Key: "recipientId", Value: 1}, {Key: "createdAt", Value: -1}}, false),
-		idx("key", bson.D{{Key: "key", Value: 1}}, true)))
+		idx("key", bson.D{{Key: "key", Value: 1}}, true),
+		idx("outboxSince", bson.D{{Key: "outboxSince", Value: 1}}, false)))
 	must(EnsureIndexes(ctx, mails, idx("due", bson.D{{Key: "state", Value: 1}, {Key: "nextAttemptAt", Value: 1}}, false)))
 	now := time.Now()
 	var docs []any
@@ -55,6 +56,9 @@ func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 		docs = append(docs, bson.D{{Key: "_id", Value: fmt.Sprintf("tx%03d", i)}, {Key: "userId", Value: fmt.Sprintf("u%d", i%10)},
 			{Key: "recipientId", Value: fmt.Sprintf("u%d", (i+1)%10)}, {Key: "key", Value: fmt.Sprintf("k%03d", i)},
 			{Key: "createdAt", Value: now.Add(time.Duration(i) * time.Second)}})
+		if i%100 == 0 { // a few documents owing events (the outbox relay's marker)
+			docs[i] = append(docs[i].(bson.D), bson.E{Key: "outboxSince", Value: now})
+		}
 	}
 	_, err := txs.InsertMany(ctx, docs)
 	must(err)
@@ -69,6 +73,7 @@ func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 		{"txs", bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "userId", Value: "u3"}}, bson.D{{Key: "recipientId", Value: "u3"}}}}},
 			bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{"txs", bson.D{{Key: "key", Value: "k007"}}, nil},
+		{"txs", bson.D{{Key: "outboxSince", Value: bson.D{{Key: "$lt", Value: now.Add(time.Second)}}}}, nil}, // the outbox sweep
 		{"txs", bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{"tx001", "tx002"}}}}}, nil},
 		{"mails", bson.D{{Key: "state", Value: "pending"}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
 			bson.D{{Key: "nextAttemptAt", Value: 1}}},

@@ -33,7 +33,7 @@ func Example() {
 	}
 	_, err = coll.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: "tx1"}, {Key: "status", Value: "PROCESSING"}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "COMPLETED"}}}, outbox.Push(ev)})
+		outbox.Push(bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "COMPLETED"}}}}, ev))
 	if err == nil {
 		relay.Notify("tx1")
 	}

@@ -30,7 +30,7 @@ func newMetrics(reg prometheus.Registerer, collection string) (*metrics, error) 
 	}
 	pending, err := observe.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "outbox_pending_events",
-		Help: "Events waiting in documents' outboxes at the last sweep (capped by the sweep limit).",
+		Help: "Events left in outboxes longer than the sweep's minimum age, at the last sweep (capped by the sweep limit).",
 	}, []string{"collection"}))
 	if err != nil {
 		return nil, err

@@ -9,6 +9,8 @@
 package outbox
 
 import (
+	"time"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mint-wallet/mint/internal/contract"
@@ -16,6 +18,12 @@ import (
 
 // Field is the document field holding the events still to publish, oldest first.
 const Field = "outbox"
+
+// SinceField marks a document with events to publish: the time of the oldest event pushed since its
+// outbox was last empty. It is a top-level, indexed field, so that a sweep finds the documents owing
+// events through an index instead of reading the collection (an array's length cannot be indexed).
+// The relay removes it in the same round trip as the last event.
+const SinceField = "outboxSince"
 
 // DeadField receives events that can never be published (they do not encode), so that they stop
 // blocking the events after them and stay on record for an operator.
@@ -30,17 +38,39 @@ const DeadField = "outboxDead"
 //	}
 type Pending struct {
 	Outbox []contract.Event `bson:"outbox,omitempty"`
+	Since  *time.Time       `bson:"outboxSince,omitempty"`
 }
 
-// Push is the update operator that appends events to a document's outbox, to combine with the state
-// change in one update: bson.D{{Key: "$set", Value: ...}, outbox.Push(ev)}. It uses $push, so the
-// same update cannot $push to another field.
-func Push(events ...contract.Event) bson.E {
-	return bson.E{Key: "$push", Value: bson.D{{Key: Field, Value: bson.D{{Key: "$each", Value: events}}}}}
+// Owe is the outbox of a document inserted with events to publish.
+func Owe(events ...contract.Event) Pending {
+	since := oldest(events)
+	return Pending{Outbox: events, Since: &since}
+}
+
+// Push adds to update (a document of update operators such as $set) the operators that append events
+// to a document's outbox and mark it, so that the state change and its events are one write:
+// outbox.Push(bson.D{{Key: "$set", Value: ...}}, ev). It uses $push and $min, so update must not.
+func Push(update bson.D, events ...contract.Event) bson.D {
+	return append(update,
+		bson.E{Key: "$push", Value: bson.D{{Key: Field, Value: bson.D{{Key: "$each", Value: events}}}}},
+		bson.E{Key: "$min", Value: bson.D{{Key: SinceField, Value: oldest(events)}}})
+}
+
+// oldest is the earliest time of events, to the millisecond a BSON date holds; now for none.
+func oldest(events []contract.Event) time.Time {
+	t := time.Now()
+	for _, ev := range events {
+		if !ev.OccurredAt.IsZero() && ev.OccurredAt.Before(t) {
+			t = ev.OccurredAt
+		}
+	}
+	return t.UTC().Truncate(time.Millisecond)
 }
 
 // PendingFilter matches documents with at least one event to publish. "outbox.0" exists only for a
-// non-empty array; unlike {$ne: []} it also excludes a null field, and it works on FerretDB.
+// non-empty array; unlike {$ne: []} it also excludes a null field, and it works on FerretDB. It is a
+// dotted path no index serves: the relay uses it once at start, for documents written before
+// SinceField existed.
 func PendingFilter() bson.D {
 	return bson.D{{Key: Field + ".0", Value: bson.D{{Key: "$exists", Value: true}}}}
 }

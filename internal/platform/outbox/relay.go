@@ -13,10 +13,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/backoff"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/mongox"
 )
 
 // Options tune a Relay. Zero values take the defaults.
@@ -24,7 +26,7 @@ type Options struct {
 	// SweepInterval is how often the collection is scanned for events left behind by a crash, a
 	// restart or a broker outage. Default 1s.
 	SweepInterval time.Duration
-	// SweepMinAge leaves out of a sweep the documents whose oldest event is younger than this: the
+	// SweepMinAge leaves out of a sweep the documents marked (SinceField) less than this ago: the
 	// relay of the process that wrote them is publishing them right now, and a sweep by another
 	// replica would publish them twice. Default 2s.
 	SweepMinAge time.Duration
@@ -78,6 +80,8 @@ type Relay struct {
 	mu        sync.Mutex
 	notified  map[any]struct{}
 	sweepSoon bool
+
+	prepared bool // SinceField indexed and set on older documents; only Run's goroutine uses it
 }
 
 // NewRelay builds the relay of coll. Run starts it.
@@ -204,21 +208,24 @@ func (r *Relay) backoff(failures int) time.Duration {
 	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
 }
 
-// publishNotified publishes the outbox of each id. On failure the ids not yet done are queued again.
+// maxBatch bounds the documents one read of the relay fetches and one write updates.
+const maxBatch = 128
+
+// publishers bounds the documents whose events are published at once. A document's events go out one
+// after the other, in order; documents do not wait for each other.
+const publishers = 8
+
+// publishNotified publishes the outbox of each id, reading and updating the documents in batches. On
+// failure the ids not yet done are queued again.
 func (r *Relay) publishNotified(ctx context.Context, ids []any) error {
-	for i, id := range ids {
-		var doc pendingDoc
-		err := r.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(bson.D{{Key: Field, Value: 1}})).Decode(&doc)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			continue
-		}
+	for start := 0; start < len(ids); start += maxBatch {
+		batch := ids[start:min(start+maxBatch, len(ids))]
+		docs, err := r.read(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: batch}}}}, len(batch))
 		if err == nil {
-			err = r.publishDoc(ctx, doc)
-		} else {
-			err = fmt.Errorf("read outbox of %v: %w", id, err)
+			err = r.publishDocs(ctx, docs)
 		}
 		if err != nil {
-			r.requeue(ids[i:])
+			r.requeue(ids[start:])
 			return err
 		}
 	}
@@ -237,58 +244,106 @@ func (r *Relay) requeue(ids []any) {
 }
 
 // pendingDoc is a document's outbox as stored. The events stay raw so that the removal can name the
-// exact stored value (see removeEvent).
+// exact stored value (see removal).
 type pendingDoc struct {
 	ID     bson.RawValue `bson:"_id"`
 	Outbox []bson.Raw    `bson:"outbox"`
 }
 
-// sweep publishes the pending events of every document whose oldest event is older than SweepMinAge.
-// The documents are read first and the cursor closed before publishing, so a slow broker does not
-// keep a cursor open and a document changed meanwhile is not seen twice.
-func (r *Relay) sweep(ctx context.Context) error {
-	cur, err := r.coll.Find(ctx, PendingFilter(), options.Find().
+// read returns the outbox of up to limit documents matching filter. The cursor is drained and closed
+// before publishing, so a slow broker does not keep a cursor open and a document changed meanwhile is
+// not seen twice.
+func (r *Relay) read(ctx context.Context, filter bson.D, limit int) ([]pendingDoc, error) {
+	cur, err := r.coll.Find(ctx, filter, options.Find().
 		SetProjection(bson.D{{Key: Field, Value: 1}}).
-		SetLimit(int64(r.opts.SweepLimit)))
+		SetLimit(int64(limit)))
 	if err != nil {
-		return fmt.Errorf("sweep %s: %w", r.coll.Name(), err)
+		return nil, fmt.Errorf("read outbox of %s: %w", r.coll.Name(), err)
 	}
 	var docs []pendingDoc
 	if err := cur.All(ctx, &docs); err != nil {
-		return fmt.Errorf("sweep %s: %w", r.coll.Name(), err)
+		return nil, fmt.Errorf("read outbox of %s: %w", r.coll.Name(), err)
 	}
+	return docs, nil
+}
 
+// prepare creates the index of SinceField and marks the documents that owe events without it (written
+// before it existed) as of now, so that they are swept SweepMinAge later: one read of the whole
+// collection per start, after which sweeps use the index.
+func (r *Relay) prepare(ctx context.Context) error {
+	if err := mongox.EnsureIndexes(ctx, r.coll, mongo.IndexModel{
+		Keys: bson.D{{Key: SinceField, Value: 1}}, Options: options.Index().SetName(SinceField)}); err != nil {
+		return fmt.Errorf("outbox index of %s: %w", r.coll.Name(), err)
+	}
+	unmarked := append(PendingFilter(), bson.E{Key: SinceField, Value: bson.D{{Key: "$exists", Value: false}}})
+	if _, err := r.coll.UpdateMany(ctx, unmarked, bson.D{{Key: "$set", Value: bson.D{{Key: SinceField, Value: time.Now().UTC()}}}}); err != nil {
+		return fmt.Errorf("mark outboxes of %s: %w", r.coll.Name(), err)
+	}
+	r.prepared = true
+	return nil
+}
+
+// sweep publishes the pending events of the documents marked longer than SweepMinAge ago, found
+// through the index of SinceField: it costs what there is to publish, not what the collection holds.
+func (r *Relay) sweep(ctx context.Context) error {
+	if !r.prepared {
+		if err := r.prepare(ctx); err != nil {
+			return err
+		}
+	}
+	cutoff := time.Now().Add(-r.opts.SweepMinAge)
+	docs, err := r.read(ctx, bson.D{{Key: SinceField, Value: bson.D{{Key: "$lt", Value: cutoff}}}}, r.opts.SweepLimit)
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
 	pending := 0
 	for _, d := range docs {
 		pending += len(d.Outbox)
 	}
 	r.metrics.setPending(pending)
-
-	cutoff := time.Now().Add(-r.opts.SweepMinAge)
-	for _, d := range docs {
-		if len(d.Outbox) == 0 || occurredAt(d.Outbox[0]).After(cutoff) {
-			continue
-		}
-		if err := r.publishDoc(ctx, d); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.publishDocs(ctx, docs)
 }
 
-// occurredAt reads an event's time; an event without one counts as old.
-func occurredAt(raw bson.Raw) time.Time {
-	if v, err := raw.LookupErr("occurredAt"); err == nil {
-		if t, ok := v.TimeOK(); ok {
-			return t
-		}
+// publishDocs publishes the events of docs, each document's in order and stopping at its first
+// failure, so that a document's events are never reordered; then it removes every confirmed event in
+// one write. It returns the first failure, after removing what was confirmed.
+func (r *Relay) publishDocs(ctx context.Context, docs []pendingDoc) error {
+	results := make([]published, len(docs))
+	var g errgroup.Group
+	g.SetLimit(publishers)
+	for i, d := range docs {
+		g.Go(func() error {
+			results[i].confirmed, results[i].err = r.publishDoc(ctx, d)
+			return nil
+		})
 	}
-	return time.Time{}
+	_ = g.Wait()
+
+	// Finish the removal even when shutdown has begun: an event left behind would go out again.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.PublishTimeout)
+	defer cancel()
+	if err := r.remove(rctx, docs, results); err != nil {
+		// Published but still stored: they go out again later, which consumers tolerate.
+		return err
+	}
+	errs := make([]error, len(results))
+	for i, res := range results {
+		errs[i] = res.err
+	}
+	return errors.Join(errs...)
 }
 
-// publishDoc publishes d's events in order, removing each once confirmed. It stops at the first
-// failure: later events of the document wait, so a document's events are never reordered.
-func (r *Relay) publishDoc(ctx context.Context, d pendingDoc) error {
+// published is what publishDoc did with one document: the events confirmed, and the failure that
+// stopped it (nil when every event is out).
+type published struct {
+	confirmed []bson.Raw
+	err       error
+}
+
+// publishDoc publishes d's events in order and returns those the broker confirmed. It stops at the
+// first failure: later events of the document wait. An event that cannot be encoded is moved aside.
+func (r *Relay) publishDoc(ctx context.Context, d pendingDoc) ([]bson.Raw, error) {
+	var confirmed []bson.Raw
 	for _, raw := range d.Outbox {
 		var ev contract.Event
 		msg, err := decode(raw, &ev)
@@ -301,17 +356,38 @@ func (r *Relay) publishDoc(ctx context.Context, d pendingDoc) error {
 		cancel()
 		if err != nil {
 			r.metrics.publishError()
-			return fmt.Errorf("publish %s %s: %w", ev.Type, ev.ID, err)
+			return confirmed, fmt.Errorf("publish %s %s: %w", ev.Type, ev.ID, err)
 		}
 		r.metrics.published()
-		// Finish the removal even when shutdown has begun: an event left behind would go out again.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.PublishTimeout)
-		err = r.removeEvent(rctx, d.ID, raw, nil)
-		cancel()
-		if err != nil {
-			// Published but still stored: it goes out again later, which consumers tolerate.
-			return fmt.Errorf("remove published %s %s: %w", ev.Type, ev.ID, err)
+		confirmed = append(confirmed, raw)
+	}
+	return confirmed, nil
+}
+
+// remove pulls each document's confirmed events by their exact stored values, and unmarks the
+// documents whose outbox is then empty: one ordered bulk write, one round trip. Pulling by a
+// condition such as {id: …} is what MongoDB would allow, but FerretDB v1 silently removes nothing then
+// (it only compares whole values); the exact value works on both. The unmarking is guarded by an
+// empty outbox, so an event pushed meanwhile keeps its document marked.
+func (r *Relay) remove(ctx context.Context, docs []pendingDoc, results []published) error {
+	var models []mongo.WriteModel
+	for i, d := range docs {
+		byID := bson.D{{Key: "_id", Value: d.ID}}
+		if len(results[i].confirmed) > 0 {
+			models = append(models, mongo.NewUpdateOneModel().SetFilter(byID).
+				SetUpdate(bson.D{{Key: "$pullAll", Value: bson.D{{Key: Field, Value: results[i].confirmed}}}}))
 		}
+		if results[i].err == nil {
+			models = append(models, mongo.NewUpdateOneModel().
+				SetFilter(append(byID, bson.E{Key: Field + ".0", Value: bson.D{{Key: "$exists", Value: false}}})).
+				SetUpdate(bson.D{{Key: "$unset", Value: bson.D{{Key: SinceField, Value: ""}}}}))
+		}
+	}
+	if len(models) == 0 {
+		return nil
+	}
+	if _, err := r.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true)); err != nil {
+		return fmt.Errorf("remove published events from %s: %w", r.coll.Name(), err)
 	}
 	return nil
 }
@@ -326,27 +402,13 @@ func decode(raw bson.Raw, ev *contract.Event) (bus.Message, error) {
 	return ev.Message()
 }
 
-// removeEvent pulls the event from the document by its exact stored value. Pulling by a condition
-// such as {id: …} is what MongoDB would allow, but FerretDB v1 silently removes nothing then (it only
-// compares whole values); the exact value works on both. With moveTo set the event is appended there.
-func (r *Relay) removeEvent(ctx context.Context, id bson.RawValue, raw bson.Raw, moveTo *string) error {
-	update := bson.D{{Key: "$pull", Value: bson.D{{Key: Field, Value: raw}}}}
-	if moveTo != nil {
-		update = append(update, bson.E{Key: "$push", Value: bson.D{{Key: *moveTo, Value: raw}}})
-	}
-	if _, err := r.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update); err != nil {
-		return fmt.Errorf("update %s: %w", r.coll.Name(), err)
-	}
-	return nil
-}
-
 // bury moves an event that cannot be encoded to DeadField: retrying cannot fix it, and leaving it
 // first in the outbox would block the document's later events forever.
 func (r *Relay) bury(ctx context.Context, id bson.RawValue, raw bson.Raw, cause error) {
-	dead := DeadField
 	r.logger.Error("outbox: event cannot be published; moved to "+DeadField, "docId", id.String(), "err", cause)
 	r.metrics.publishError()
-	if err := r.removeEvent(ctx, id, raw, &dead); err != nil {
+	update := bson.D{{Key: "$pull", Value: bson.D{{Key: Field, Value: raw}}}, {Key: "$push", Value: bson.D{{Key: DeadField, Value: raw}}}}
+	if _, err := r.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update); err != nil {
 		r.logger.Error("outbox: moving an unpublishable event failed", "docId", id.String(), "err", err)
 	}
 }

@@ -125,6 +125,17 @@ func pendingIDs(t *testing.T, coll *mongo.Collection, id string) []string {
 	return ids
 }
 
+// marked reports whether document id carries outbox.SinceField.
+func marked(t *testing.T, coll *mongo.Collection, id string) bool {
+	t.Helper()
+	var d bson.M
+	if err := coll.FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	_, ok := d[outbox.SinceField]
+	return ok
+}
+
 func countPending(t *testing.T, coll *mongo.Collection) int64 {
 	t.Helper()
 	n, err := coll.CountDocuments(context.Background(), outbox.PendingFilter())
@@ -144,13 +155,16 @@ func TestNotifyPublishesInOrderAndEmptiesOutbox(t *testing.T) {
 
 	now := time.Now()
 	e1, e2, e3 := newEvent(t, 1, now), newEvent(t, 2, now), newEvent(t, 3, now)
-	if _, err := coll.InsertOne(ctx, doc{ID: "tx1", State: "PENDING", Pending: outbox.Pending{Outbox: []contract.Event{e1}}}); err != nil {
+	if _, err := coll.InsertOne(ctx, doc{ID: "tx1", State: "PENDING", Pending: outbox.Owe(e1)}); err != nil {
 		t.Fatal(err)
 	}
 	// The state change and its events in one update.
 	if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "tx1"}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: "COMPLETED"}}}, outbox.Push(e2, e3)}); err != nil {
+		outbox.Push(bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: "COMPLETED"}}}}, e2, e3)); err != nil {
 		t.Fatal(err)
+	}
+	if !marked(t, coll, "tx1") {
+		t.Fatalf("a document owing events has no %s", outbox.SinceField)
 	}
 	start := time.Now()
 	r.Notify("tx1")
@@ -163,6 +177,9 @@ func TestNotifyPublishesInOrderAndEmptiesOutbox(t *testing.T) {
 		t.Errorf("published %v, want %v in order", got, want)
 	}
 	testenv.Eventually(t, 2*time.Second, "outbox emptied", func() bool { return len(pendingIDs(t, coll, "tx1")) == 0 })
+	if marked(t, coll, "tx1") {
+		t.Errorf("%s left on a document that owes nothing", outbox.SinceField)
+	}
 
 	var msg bus.Message
 	func() { pub.mu.Lock(); defer pub.mu.Unlock(); msg = pub.msgs[1] }()
@@ -178,12 +195,17 @@ func TestNewRelayPublishesLeftoversOfAPreviousRun(t *testing.T) {
 	coll := collection(t)
 	old := time.Now().Add(-time.Minute)
 
-	// A previous process wrote these and died before publishing.
+	// A previous process wrote these and died before publishing; the last two were written by a
+	// version that did not mark its documents.
 	var want []string
 	for i := range 5 {
 		ev1, ev2 := newEvent(t, i, old), newEvent(t, i+100, old)
 		want = append(want, ev1.ID, ev2.ID)
-		if _, err := coll.InsertOne(ctx, doc{ID: fmt.Sprint("d", i), Pending: outbox.Pending{Outbox: []contract.Event{ev1, ev2}}}); err != nil {
+		pending := outbox.Owe(ev1, ev2)
+		if i >= 3 {
+			pending.Since = nil
+		}
+		if _, err := coll.InsertOne(ctx, doc{ID: fmt.Sprint("d", i), Pending: pending}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -192,9 +214,14 @@ func TestNewRelayPublishesLeftoversOfAPreviousRun(t *testing.T) {
 	}
 
 	pub := &recorder{}
-	startRelay(t, coll, pub, outbox.Options{SweepInterval: 50 * time.Millisecond})
-	testenv.Eventually(t, 5*time.Second, "all leftovers published", func() bool { return len(pub.ids()) >= len(want) })
+	startRelay(t, coll, pub, outbox.Options{SweepInterval: 50 * time.Millisecond, SweepMinAge: 100 * time.Millisecond})
+	testenv.Eventually(t, 10*time.Second, "all leftovers published", func() bool { return len(pub.ids()) >= len(want) })
 	testenv.Eventually(t, 2*time.Second, "no document pending", func() bool { return countPending(t, coll) == 0 })
+	for i := range 5 {
+		if marked(t, coll, fmt.Sprint("d", i)) {
+			t.Errorf("d%d still has %s after its events went out", i, outbox.SinceField)
+		}
+	}
 	got := pub.ids()
 	slices.Sort(got)
 	slices.Sort(want)
@@ -207,7 +234,7 @@ func TestSweepLeavesYoungEventsToTheirWriter(t *testing.T) {
 	ctx := context.Background()
 	coll := collection(t)
 	ev := newEvent(t, 1, time.Now())
-	if _, err := coll.InsertOne(ctx, doc{ID: "young", Pending: outbox.Pending{Outbox: []contract.Event{ev}}}); err != nil {
+	if _, err := coll.InsertOne(ctx, doc{ID: "young", Pending: outbox.Owe(ev)}); err != nil {
 		t.Fatal(err)
 	}
 	pub := &recorder{}
@@ -235,7 +262,7 @@ func TestPublisherOutageThenRecovery(t *testing.T) {
 		ev1, ev2 := newEvent(t, i, time.Now()), newEvent(t, i+10, time.Now())
 		want = append(want, ev1.ID, ev2.ID)
 		id := fmt.Sprint("tx", i)
-		if _, err := coll.InsertOne(ctx, doc{ID: id, Pending: outbox.Pending{Outbox: []contract.Event{ev1, ev2}}}); err != nil {
+		if _, err := coll.InsertOne(ctx, doc{ID: id, Pending: outbox.Owe(ev1, ev2)}); err != nil {
 			t.Fatal(err)
 		}
 		r.Notify(id)
@@ -283,10 +310,10 @@ func TestFailedEventStaysAndBlocksOnlyItsDocument(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := coll.InsertOne(ctx, doc{ID: "stuck", Pending: outbox.Pending{Outbox: []contract.Event{bad, after}}}); err != nil {
+	if _, err := coll.InsertOne(ctx, doc{ID: "stuck", Pending: outbox.Owe(bad, after)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := coll.InsertOne(ctx, doc{ID: "fine", Pending: outbox.Pending{Outbox: []contract.Event{other}}}); err != nil {
+	if _, err := coll.InsertOne(ctx, doc{ID: "fine", Pending: outbox.Owe(other)}); err != nil {
 		t.Fatal(err)
 	}
 	r, stop := startRelay(t, coll, pub, outbox.Options{SweepInterval: 20 * time.Millisecond, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
@@ -312,7 +339,7 @@ func TestUnencodableEventIsMovedAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := &recorder{}
-	startRelay(t, coll, pub, outbox.Options{SweepInterval: 20 * time.Millisecond})
+	startRelay(t, coll, pub, outbox.Options{SweepInterval: 20 * time.Millisecond, SweepMinAge: 10 * time.Millisecond})
 	testenv.Eventually(t, 3*time.Second, "the good event published", func() bool { return slices.Contains(pub.ids(), good.ID) })
 	testenv.Eventually(t, 2*time.Second, "outbox emptied", func() bool { return countPending(t, coll) == 0 })
 	var d bson.M
@@ -367,4 +394,33 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	t.Fatalf("metric %s not registered", name)
 	return 0
+}
+
+// An event pushed while the relay publishes the document's earlier ones keeps the document marked, so
+// a sweep finds it even though its writer never notified the relay.
+func TestEventPushedDuringPublishIsSwept(t *testing.T) {
+	ctx := context.Background()
+	coll := collection(t)
+	first, late := newEvent(t, 1, time.Now()), newEvent(t, 2, time.Now())
+	if _, err := coll.InsertOne(ctx, doc{ID: "busy", Pending: outbox.Owe(first)}); err != nil {
+		t.Fatal(err)
+	}
+	pub := &recorder{}
+	var pushErr error
+	pub.setFail(func(m bus.Message) error {
+		if m.ID == first.ID {
+			_, pushErr = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "busy"}}, outbox.Push(nil, late))
+		}
+		return nil
+	})
+	r, _ := startRelay(t, coll, pub, outbox.Options{SweepInterval: 20 * time.Millisecond, SweepMinAge: 50 * time.Millisecond})
+	time.Sleep(50 * time.Millisecond) // let the startup sweep, which marks unmarked documents, pass
+	r.Notify("busy")
+	testenv.Eventually(t, 5*time.Second, "the late event published by a sweep", func() bool { return slices.Contains(pub.ids(), late.ID) })
+	if pushErr != nil {
+		t.Fatal(pushErr)
+	}
+	testenv.Eventually(t, 2*time.Second, "outbox emptied and unmarked", func() bool {
+		return len(pendingIDs(t, coll, "busy")) == 0 && !marked(t, coll, "busy")
+	})
 }
