@@ -27,7 +27,9 @@ import (
 
 type options struct {
 	base, txBase, scenario string
+	walletBase             string
 	clients                int
+	users, seedTransfers   int // reads
 	warmup, duration, poll time.Duration
 	wait                   string // transfer: "poll" or "metrics"
 
@@ -43,8 +45,12 @@ func main() {
 	var o options
 	flag.StringVar(&o.base, "base", "http://127.0.0.1:8080", "Mint base URL (loopback only)")
 	flag.StringVar(&o.scenario, "scenario", "user", "user: GET /api/v1/auth/user with a warm cache; login: POST /api/v1/auth/login (an account per client); "+
-		"transfer: POST /api/v1/transactions/transfer, then wait until it is terminal (latency = settle time)")
+		"transfer: POST /api/v1/transactions/transfer, then wait until it is terminal (latency = settle time); "+
+		"reads: store -seed-transfers transfers among -users users, then time the transaction list, the filtered list, the history and the wallet")
 	flag.StringVar(&o.txBase, "tx-base", "", "transactions service base URL when it runs apart (default -base)")
+	flag.StringVar(&o.walletBase, "wallet-base", "", "wallet service base URL when it runs apart (default -base)")
+	flag.IntVar(&o.users, "users", 100, "reads: users holding the history")
+	flag.IntVar(&o.seedTransfers, "seed-transfers", 10000, "reads: transfers stored before the reads are measured")
 	flag.IntVar(&o.clients, "c", 32, "concurrent clients")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long to measure (after warm-up)")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before measuring")
@@ -63,6 +69,9 @@ func main() {
 	if o.txBase == "" {
 		o.txBase = o.base
 	}
+	if o.walletBase == "" {
+		o.walletBase = o.base
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "mint-load:", err)
 		os.Exit(1)
@@ -73,7 +82,7 @@ func main() {
 type op func(client int) (time.Duration, error)
 
 func run(o options) error {
-	for _, u := range []string{o.base, o.txBase} {
+	for _, u := range []string{o.base, o.txBase, o.walletBase} {
 		if err := loopbackOnly(u); err != nil {
 			return err
 		}
@@ -108,6 +117,8 @@ func run(o options) error {
 		}
 	case "transfer":
 		return runTransfers(hc, o)
+	case "reads":
+		return runReads(hc, o)
 	default:
 		return fmt.Errorf("unknown scenario %q", o.scenario)
 	}

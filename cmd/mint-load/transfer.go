@@ -146,19 +146,8 @@ func (s *transferScenario) prepare(sc *scraper) error {
 		}
 		s.users[i] = u
 	}
-	fund, _ := json.Marshal(map[string]any{"amount": "1000000.00"})
-	for _, u := range s.users {
-		// The transactions service learns users from user.signup: wait until it takes a top-up.
-		var err error
-		for range 100 {
-			if err = send(s.hc, http.MethodPost, s.o.txBase+"/api/v1/transactions/topup", fund, u.token, http.StatusCreated, nil); err == nil {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if err != nil {
-			return fmt.Errorf("fund: %w", err)
-		}
+	if err := s.fund(); err != nil {
+		return err
 	}
 	if sc == nil {
 		time.Sleep(2 * time.Second) // let the funding settle before measuring transfers

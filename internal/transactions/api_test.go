@@ -247,3 +247,35 @@ func TestList(t *testing.T) {
 	// A cached terminal transaction is still not shown to a stranger.
 	expectProblem(t, h.get(alice, carolTx.ID), 404, "not_found", "")
 }
+
+// TestListIsNeverStale reads both parties' lists (caching them) before every change: each change shows
+// at once, and so does the transaction's end.
+func TestListIsNeverStale(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	alice, bob := h.newUser(), h.newUser()
+	list := func(u user) TransactionList {
+		t.Helper()
+		res := h.do("GET", "/api/v1/transactions?limit=5", nil, u)
+		var p TransactionList
+		if res.Status != 200 || json.Unmarshal(res.Body, &p) != nil {
+			t.Fatalf("list: %d %s", res.Status, res.Body)
+		}
+		return p
+	}
+	for i := range 3 {
+		list(alice)
+		list(bob)
+		tx := h.transfer(alice, bob, "1")
+		for _, u := range []user{alice, bob} {
+			if p := list(u); p.Total != int64(i+1) || p.Transactions[0].ID != tx.ID {
+				t.Fatalf("round %d: a list read after the transfer shows total %d, first %+v", i, p.Total, p.Transactions[0])
+			}
+		}
+		h.waitStatus(alice, tx.ID, contract.StatusCompleted)
+		for _, u := range []user{alice, bob} {
+			if p := list(u); p.Transactions[0].Status != contract.StatusCompleted {
+				t.Fatalf("round %d: a list read after completion shows %s", i, p.Transactions[0].Status)
+			}
+		}
+	}
+}

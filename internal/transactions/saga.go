@@ -162,6 +162,7 @@ func (s *Service) afterStep(ctx context.Context, d txDoc, moved bool, err error)
 	}
 	if moved {
 		s.outbox.Notify(d.ID)
+		s.listsChanged(ctx, d)
 		s.metrics.finished(d)
 		s.logger.DebugContext(ctx, "transaction moved", "transaction_id", d.ID.Hex(), "status", d.Status)
 	}

@@ -103,6 +103,7 @@ func (s *Service) insert(ctx context.Context, id bson.ObjectID, c command) (Resp
 	default:
 		s.outbox.Notify(d.ID)
 		s.metrics.created(d)
+		s.listsChanged(ctx, d)
 	}
 	body, err := json.Marshal(d.view())
 	if err != nil {
@@ -143,20 +144,80 @@ func (s *Service) Transaction(ctx context.Context, userID, id string) (Transacti
 	return t, nil
 }
 
-// Transactions lists the caller's transactions (sent, received or both), newest first. Lists are not
-// cached: any state change of any of the caller's transactions would make a page stale, and an
-// invalidation lost in a Redis blip would then show a completed transaction as pending.
+// ListCacheTTL bounds how long a cached page of a list can outlive an invalidation the cache lost.
+const ListCacheTTL = 10 * time.Second
+
+// A user's list pages are cached under a generation: a random token stored at listGenKey, part of every
+// page's key. Every write that changes one of the user's transactions deletes the token after it
+// committed, so the pages of before are never read again. A reader that finds no token stores a new
+// one before it reads the database, so that a write committed before the token's deletion is seen by
+// the read; a page read under a token is therefore never older than the token.
+func listGenKey(userID string) string { return "transactions:listgen:" + userID }
+
+func listKey(userID, gen string, f ListFilter, limit, offset int) string {
+	return fmt.Sprintf("transactions:list:%s:%s:%s:%s:%s:%d:%d", userID, gen, f.Type, f.Status, f.Direction, limit, offset)
+}
+
+// listPage is a cached page of a list.
+type listPage struct {
+	Items []Transaction `json:"items"`
+	Total int64         `json:"total"`
+}
+
+// listGeneration returns userID's list generation, starting one if there is none; ok is false when
+// the cache fails, and the list is then read and not kept.
+func (s *Service) listGeneration(ctx context.Context, userID string) (gen string, ok bool) {
+	b, err := s.cache.Get(ctx, listGenKey(userID))
+	if err == nil {
+		return string(b), true
+	}
+	if !errors.Is(err, cache.ErrMiss) {
+		return "", false
+	}
+	gen = bson.NewObjectID().Hex() // unique per process and time: a token never reused
+	if err := s.cache.Set(ctx, listGenKey(userID), []byte(gen), ListCacheTTL); err != nil {
+		return "", false
+	}
+	return gen, true
+}
+
+// listsChanged ends the list generation of d's parties, after a write to d committed.
+func (s *Service) listsChanged(ctx context.Context, d txDoc) {
+	keys := []string{listGenKey(d.UserID)}
+	if d.RecipientID != "" {
+		keys = append(keys, listGenKey(d.RecipientID))
+	}
+	if err := s.cache.Delete(ctx, keys...); err != nil {
+		s.logger.WarnContext(ctx, "transaction lists not invalidated; cached pages may lag until they expire",
+			"transaction_id", d.ID.Hex(), "ttl", ListCacheTTL, "err", err)
+	}
+}
+
+// Transactions lists the caller's transactions (sent, received or both), newest first, cache-aside
+// per list generation (listGenKey).
 func (s *Service) Transactions(ctx context.Context, userID string, f ListFilter, limit, offset int) ([]Transaction, int64, error) {
 	if err := f.validate(); err != nil {
 		return nil, 0, err
+	}
+	gen, cached := s.listGeneration(ctx, userID)
+	var page listPage
+	if cached {
+		if hit, _ := cache.GetJSON(ctx, s.cache, listKey(userID, gen, f, limit, offset), &page); hit {
+			return page.Items, page.Total, nil
+		}
 	}
 	docs, total, err := s.store.list(ctx, userID, f, limit, offset)
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]Transaction, len(docs))
+	page = listPage{Items: make([]Transaction, len(docs)), Total: total}
 	for i, d := range docs {
-		out[i] = d.view()
+		page.Items[i] = d.view()
 	}
-	return out, total, nil
+	if cached {
+		if err := cache.SetJSON(ctx, s.cache, listKey(userID, gen, f, limit, offset), page, ListCacheTTL); err != nil {
+			s.logger.DebugContext(ctx, "transaction list not cached", "err", err)
+		}
+	}
+	return page.Items, page.Total, nil
 }

@@ -92,6 +92,23 @@ func TestCacheNeverShowsAStaleBalance(t *testing.T) {
 	}
 }
 
+// TestHistoryIsNeverStale reads the history (caching its page) before every change.
+func TestHistoryIsNeverStale(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	alice, bob := h.signedUp(), h.signedUp()
+	h.topup(alice, 10_00)
+	for i := range 3 {
+		h.historyOf(alice, "")
+		h.historyOf(bob, "")
+		txID, _ := h.transfer(alice, bob, 1_00)
+		a, b := h.historyOf(alice, ""), h.historyOf(bob, "")
+		if a.Total != int64(i+2) || a.Entries[0].TransactionID != txID || b.Total != int64(i+1) || b.Entries[0].TransactionID != txID {
+			t.Fatalf("round %d: histories after a transfer: alice %+v, bob %+v", i, a, b)
+		}
+	}
+}
+
 // hookCache runs a function once, just before the next Set: the moment a balance change can slip
 // between a read of the database and the store of what it read.
 type hookCache struct {

@@ -63,21 +63,44 @@ func (s *Service) Wallet(ctx context.Context, userID string) (Wallet, error) {
 	return w, nil
 }
 
-// History returns a page of userID's ledger, newest first. It is read from the entries themselves,
-// never cached: it is the audit trail.
+// History returns a page of userID's ledger, newest first. It is read from the entries themselves;
+// a page read at a wallet version is the same forever (entries are never changed or removed), so it is
+// cached under that version, and a balance change, which gives the wallet a new version, moves readers
+// to new keys.
 func (s *Service) History(ctx context.Context, userID string, limit, offset int) ([]Entry, int64, error) {
-	if _, err := s.ledger.currentWallet(ctx, userID); err != nil {
+	w, err := s.Wallet(ctx, userID)
+	if err != nil {
 		return nil, 0, err
+	}
+	key := historyKey(userID, w.Version, limit, offset)
+	var page historyPage
+	if hit, _ := cache.GetJSON(ctx, s.cache, key, &page); hit {
+		return page.Entries, page.Total, nil
 	}
 	docs, total, err := s.ledger.history(ctx, userID, limit, offset)
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]Entry, len(docs))
+	page = historyPage{Entries: make([]Entry, len(docs)), Total: total}
 	for i, d := range docs {
-		out[i] = d.view()
+		page.Entries[i] = d.view()
 	}
-	return out, total, nil
+	// Entries are numbered 1, 2, … per wallet, so the page is the one of version w.Version exactly when
+	// the wallet holds that many; otherwise an entry came since (or the wallet read was stale).
+	if total == w.Version {
+		_ = cache.SetJSON(ctx, s.cache, key, page, WalletCacheTTL)
+	}
+	return page.Entries, page.Total, nil
+}
+
+func historyKey(userID string, version int64, limit, offset int) string {
+	return fmt.Sprintf("wallet:history:%s:%d:%d:%d", userID, version, limit, offset)
+}
+
+// historyPage is a cached page of a wallet's history.
+type historyPage struct {
+	Entries []Entry `json:"entries"`
+	Total   int64   `json:"total"`
 }
 
 // CreateWallet opens userID's wallet, once whatever the redeliveries, with the configured initial

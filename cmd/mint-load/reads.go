@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The reads scenario: what people look at most, on a database holding a history. It signs up -users
+// users, funds them, sends -seed-transfers transfers of 0.01 between random pairs of them (from -c
+// clients, each POST answered before the next, not waited for), waits until the system has settled
+// them (read from /metrics), then measures each read for -duration at -c clients, client i reading as
+// user i mod -users:
+//
+//	list           GET /api/v1/transactions?limit=20
+//	list-filtered  GET /api/v1/transactions?limit=20&direction=received&type=transfer
+//	history        GET /api/v1/wallet/history?limit=20
+//	wallet         GET /api/v1/wallet/user
+func runReads(hc *http.Client, o options) error {
+	sc, err := newScraper(o.metrics, o.base, o.txBase)
+	if err != nil {
+		return err
+	}
+	users := make([]account, o.users)
+	for i := range users {
+		if users[i], err = signup(hc, o.base, fmt.Sprintf("reads-%d-%d@example.com", time.Now().UnixNano(), i), "load-test-password"); err != nil {
+			return err
+		}
+	}
+	s := &transferScenario{hc: hc, o: o, users: users}
+	if err := s.fund(); err != nil {
+		return err
+	}
+	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil { // funded before the first transfer
+		return fmt.Errorf("after the funding: %w", err)
+	}
+	start := time.Now()
+	if err := seedTransfers(hc, o, users); err != nil {
+		return err
+	}
+	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil {
+		return fmt.Errorf("after seeding: %w", err)
+	}
+	fmt.Printf("seeded %d users, %d transfers, settled in %s\n", o.users, o.seedTransfers, time.Since(start).Round(time.Second))
+
+	reads := []struct{ name, url string }{
+		{"list", o.txBase + "/api/v1/transactions?limit=20"},
+		{"list-filtered", o.txBase + "/api/v1/transactions?limit=20&direction=received&type=transfer"},
+		{"history", o.walletBase + "/api/v1/wallet/history?limit=20"},
+		{"wallet", o.walletBase + "/api/v1/wallet/user"},
+	}
+	for _, r := range reads {
+		do := func(client int) (time.Duration, error) {
+			return timed(hc, http.MethodGet, r.url, nil, users[client%len(users)].token)
+		}
+		runPhase(o.clients, o.warmup, do)
+		res := runPhase(o.clients, o.duration, do)
+		ro := o
+		ro.scenario = "reads/" + r.name
+		if err := printLatencies(ro, res.latencies, res.failures, fmt.Sprintf(" stored=%d", o.seedTransfers)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fund tops up every user once, retrying while the transactions service has not learnt of the user.
+func (s *transferScenario) fund() error {
+	body, _ := json.Marshal(map[string]any{"amount": "1000000.00"})
+	for _, u := range s.users {
+		var err error
+		for range 100 {
+			if err = send(s.hc, http.MethodPost, s.o.txBase+"/api/v1/transactions/topup", body, u.token, http.StatusCreated, nil); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
+			return fmt.Errorf("fund: %w", err)
+		}
+	}
+	return nil
+}
+
+// seedTransfers sends o.seedTransfers transfers of 0.01 between random pairs of users, o.clients at a
+// time; the pairs come from a generator seeded with 1, so every run stores the same history.
+func seedTransfers(hc *http.Client, o options, users []account) error {
+	rng := rand.New(rand.NewPCG(1, 1)) //nolint:gosec // a repeatable workload, not a secret
+	type pair struct{ from, to int }
+	pairs := make(chan pair, o.seedTransfers)
+	for range o.seedTransfers {
+		from := rng.IntN(len(users))
+		to := (from + 1 + rng.IntN(len(users)-1)) % len(users)
+		pairs <- pair{from, to}
+	}
+	close(pairs)
+	var (
+		wg    sync.WaitGroup
+		first atomic.Value
+	)
+	for range o.clients {
+		wg.Go(func() {
+			for p := range pairs {
+				body, _ := json.Marshal(map[string]any{"recipientId": users[p.to].id, "amount": "0.01"})
+				if err := send(hc, http.MethodPost, o.txBase+"/api/v1/transactions/transfer", body, users[p.from].token, http.StatusCreated, nil); err != nil {
+					first.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := first.Load().(error); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return nil
+}
