@@ -89,9 +89,8 @@ func run(o options) error {
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: 2 * o.clients, MaxIdleConnsPerHost: 2 * o.clients, IdleConnTimeout: time.Minute}}
-	const password = "load-test-password"
 	email := fmt.Sprintf("load-%d@example.com", time.Now().UnixNano())
-	me, err := signup(hc, o.base, email, password)
+	me, err := signup(hc, o.base, email)
 	if err != nil {
 		return err
 	}
@@ -107,10 +106,10 @@ func run(o options) error {
 		bodies := make([][]byte, o.clients)
 		for i := range bodies {
 			e := fmt.Sprintf("login-%d-%d@example.com", time.Now().UnixNano(), i)
-			if _, err := signup(hc, o.base, e, password); err != nil {
+			if _, err := signup(hc, o.base, e); err != nil {
 				return err
 			}
-			bodies[i], _ = json.Marshal(map[string]string{"email": e, "password": password})
+			bodies[i], _ = json.Marshal(map[string]string{"email": e, "password": loadPassword})
 		}
 		do = func(client int) (time.Duration, error) {
 			return timed(hc, http.MethodPost, o.base+"/api/v1/auth/login", bodies[client], "")
@@ -181,8 +180,11 @@ func round(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond
 
 type account struct{ id, token string }
 
-func signup(hc *http.Client, base, email, password string) (account, error) {
-	body, _ := json.Marshal(map[string]string{"firstName": "Load", "lastName": "Test", "email": email, "password": password})
+// loadPassword is the password of every account the tool signs up.
+const loadPassword = "load-test-password"
+
+func signup(hc *http.Client, base, email string) (account, error) {
+	body, _ := json.Marshal(map[string]string{"firstName": "Load", "lastName": "Test", "email": email, "password": loadPassword})
 	var out struct {
 		ID    string `json:"id"`
 		Token string `json:"token"`

@@ -27,7 +27,7 @@ func runReads(hc *http.Client, o options) error {
 	}
 	users := make([]account, o.users)
 	for i := range users {
-		if users[i], err = signup(hc, o.base, fmt.Sprintf("reads-%d-%d@example.com", time.Now().UnixNano(), i), "load-test-password"); err != nil {
+		if users[i], err = signup(hc, o.base, fmt.Sprintf("reads-%d-%d@example.com", time.Now().UnixNano(), i)); err != nil {
 			return err
 		}
 	}

@@ -140,7 +140,7 @@ func runTransfers(hc *http.Client, o options) error {
 func (s *transferScenario) prepare(sc *scraper) error {
 	s.users = make([]account, s.o.clients)
 	for i := range s.users {
-		u, err := signup(s.hc, s.o.base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i), "load-test-password")
+		u, err := signup(s.hc, s.o.base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i))
 		if err != nil {
 			return err
 		}
