@@ -235,7 +235,8 @@ var helpFlags = map[string][]string{
 	"redis-url": allProcesses, "log-level": allProcesses, "pprof-addr": allProcesses, "cors-origins": allProcesses,
 	"trusted-proxies": allProcesses, "allowed-hosts": allProcesses,
 	// the auth service does not handle money
-	"currency": {"dev", "wallet", "transactions", "notifications"},
+	"currency":            {"dev", "wallet", "transactions", "notifications"},
+	"consumers-per-queue": {"dev", "wallet", "transactions", "notifications"},
 	// wallet and transactions verify the auth service's tokens
 	"auth-issuer": {"dev", "auth", "wallet", "transactions"}, "auth-audience": {"dev", "auth", "wallet", "transactions"},
 	"auth-jwks-url": {"dev", "wallet", "transactions"},
