@@ -76,19 +76,21 @@ func (m *Module) onTransactionCompleted(ctx context.Context, msg bus.Message) er
 	if err := validTransaction(tx); err != nil {
 		return bus.Permanent(fmt.Errorf("transaction.completed %s: %w", env.ID, err))
 	}
-	user, err := m.known(ctx, msg, tx.UserID)
+	parties := []string{tx.UserID}
+	if tx.Type == contract.TypeTransfer {
+		parties = append(parties, tx.RecipientID)
+	}
+	users, err := m.known(ctx, msg, parties...)
 	if err != nil {
 		return err
 	}
+	user := users[0]
 	d := m.txData(tx)
 	if tx.Type == contract.TypeTopup {
 		d.FirstName, d.LastName = user.FirstName, user.LastName
 		return m.owe(ctx, env.ID, TemplateTopupCompleted, tx.ID, user, d)
 	}
-	recipient, err := m.known(ctx, msg, tx.RecipientID)
-	if err != nil {
-		return err
-	}
+	recipient := users[1]
 	sent, received := d, d
 	sent.FirstName, sent.LastName, sent.Counterparty = user.FirstName, user.LastName, recipient.FullName()
 	received.FirstName, received.LastName, received.Counterparty = recipient.FirstName, recipient.LastName, user.FullName()
@@ -107,10 +109,11 @@ func (m *Module) onTransactionFailed(ctx context.Context, msg bus.Message) error
 	if err := validTransaction(tx); err != nil {
 		return bus.Permanent(fmt.Errorf("transaction.failed %s: %w", env.ID, err))
 	}
-	user, err := m.known(ctx, msg, tx.UserID)
+	users, err := m.known(ctx, msg, tx.UserID)
 	if err != nil {
 		return err
 	}
+	user := users[0]
 	d := m.txData(tx)
 	d.FirstName, d.LastName, d.Reason = user.FirstName, user.LastName, reasonInWords(tx.FailureReason)
 	if tx.Type == contract.TypeTransfer {
@@ -122,15 +125,16 @@ func (m *Module) onTransactionFailed(ctx context.Context, msg bus.Message) error
 	return m.owe(ctx, env.ID, TemplateTransactionFailed, tx.ID, user, d)
 }
 
-// known returns the user with id, or a retryable error while its user.signup has not arrived: the
-// bus brings the event back later, and dead-letters it if the user never shows up.
-func (m *Module) known(ctx context.Context, msg bus.Message, id string) (User, error) {
-	u, err := m.store.user(ctx, id)
+// known returns the users with ids, in that order, read at once; or a retryable error while the
+// user.signup of one of them has not arrived: the bus brings the event back later, and dead-letters it
+// if the user never shows up.
+func (m *Module) known(ctx context.Context, msg bus.Message, ids ...string) ([]User, error) {
+	users, err := m.store.usersByID(ctx, ids...)
 	if errors.Is(err, errUnknownUser) {
-		m.logger.InfoContext(ctx, "user not known yet; the event will come back", "user_id", id, "event_id", msg.ID,
+		m.logger.InfoContext(ctx, "user not known yet; the event will come back", "err", err, "event_id", msg.ID,
 			"type", msg.Type, "attempt", msg.Attempt)
 	}
-	return u, err
+	return users, err
 }
 
 func (m *Module) txData(tx contract.TransactionData) mailData {
@@ -153,15 +157,18 @@ func (m *Module) owe(ctx context.Context, eventID, template, subjectID string, r
 	}
 	key := template + ":" + subjectID + ":" + recipient.ID
 	now := m.now()
+	// Recorded claimed by this process: its next attempt is the end of this deliverer's lease, so the
+	// deliverer sends it at once without a claim of its own, and if this process dies first the mail is
+	// due to every sender when the lease ends.
 	mail := Mail{ID: key, EventID: eventID, Template: template, UserID: recipient.ID, From: m.cfg.From,
 		To: recipient.Email, ToName: recipient.FullName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-		MessageID: m.messageID(key), State: StatePending, NextAttemptAt: now, CreatedAt: now}
+		MessageID: m.messageID(key), State: StatePending, NextAttemptAt: m.deliver.leaseEnd(now), CreatedAt: now}
 	isNew, err := m.store.owe(ctx, mail)
 	if err != nil {
 		return err
 	}
 	if isNew {
-		m.deliver.notify(mail)
+		m.deliver.handOver(ctx, mail)
 	}
 	return nil
 }

@@ -58,14 +58,18 @@ type deliverer struct {
 	expected map[string]time.Time // mail id → when this deliverer knows it will be due: a retry, a mail not handed over
 }
 
-// notify hands a just-recorded mail to the deliverer, so that it is sent now without a query for due
-// mails (on the embedded database that query reads every mail ever sent). When the deliverer is busy
-// the mail is left for that query, at the next poll.
-func (d *deliverer) notify(m Mail) {
+// leaseEnd is when a lease taken at now ends, at the precision the database stores.
+func (d *deliverer) leaseEnd(now time.Time) time.Time {
+	return now.Add(d.lease).UTC().Truncate(time.Millisecond)
+}
+
+// handOver gives the deliverer a mail just recorded under its lease (NextAttemptAt = leaseEnd), to be
+// sent now. It waits while the deliverer is busy — back-pressure on the event queue rather than a mail
+// left until its lease ends — except when ctx ends: the mail is then due when its lease ends.
+func (d *deliverer) handOver(ctx context.Context, m Mail) {
 	select {
 	case d.fresh <- m:
-	default:
-		d.expectDue(m.ID, d.now())
+	case <-ctx.Done():
 	}
 }
 
@@ -159,12 +163,26 @@ func (d *deliverer) attemptAll(ctx context.Context, mails []Mail) {
 	wg.Wait()
 }
 
+// claim takes m for one attempt, so that another sender (another replica) does not send it meanwhile. A
+// mail handed over when it was recorded holds this deliverer's lease already (NextAttemptAt in the
+// future): it is sent as it is while half the lease remains — longer than one SMTP conversation — and
+// otherwise the lease is renewed first, guarded by its end as recorded.
+func (d *deliverer) claim(ctx context.Context, m Mail, now time.Time) (bool, error) {
+	if !m.NextAttemptAt.After(now) {
+		return d.store.claim(ctx, m.ID, now, d.leaseEnd(now))
+	}
+	if m.NextAttemptAt.Sub(now) >= d.lease/2 {
+		return true, nil
+	}
+	return d.store.renew(ctx, m.ID, m.NextAttemptAt, d.leaseEnd(now))
+}
+
 // attempt sends m once and records the outcome. The window in which a mail can go out twice is the
 // time between the server's acceptance and markSent (one database write): a crash exactly there sends
 // it again when its lease ends, with the same Message-ID, so the receiving side can drop the copy.
 func (d *deliverer) attempt(ctx context.Context, m Mail) {
 	now := d.now()
-	claimed, err := d.store.claim(ctx, m.ID, now, now.Add(d.lease))
+	claimed, err := d.claim(ctx, m, now)
 	if err != nil {
 		d.expectDue(m.ID, now) // the database is away: the mail stays pending, tried again at a poll
 		return

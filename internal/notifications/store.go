@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -92,6 +93,28 @@ func (s *store) user(ctx context.Context, id string) (User, error) {
 	return u, nil
 }
 
+// usersByID returns the users with ids, in that order, with one query; errUnknownUser names the first
+// one missing.
+func (s *store) usersByID(ctx context.Context, ids ...string) ([]User, error) {
+	cur, err := s.users.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, fmt.Errorf("find users %v: %w", ids, err)
+	}
+	var found []User
+	if err := cur.All(ctx, &found); err != nil {
+		return nil, fmt.Errorf("read users %v: %w", ids, err)
+	}
+	out := make([]User, len(ids))
+	for i, id := range ids {
+		j := slices.IndexFunc(found, func(u User) bool { return u.ID == id })
+		if j < 0 {
+			return nil, fmt.Errorf("%w: %s", errUnknownUser, id)
+		}
+		out[i] = found[j]
+	}
+	return out, nil
+}
+
 // owe records m unless a mail with its key exists; it reports whether m is new. The unique _id is the
 // deduplication: a redelivered event finds its mails already owed (or sent) and adds nothing.
 func (s *store) owe(ctx context.Context, m Mail) (bool, error) {
@@ -127,6 +150,18 @@ func (s *store) claim(ctx context.Context, id string, now, leaseEnd time.Time) (
 		bson.D{{Key: "$set", Value: bson.D{{Key: "nextAttemptAt", Value: leaseEnd}}}})
 	if err != nil {
 		return false, fmt.Errorf("claim mail %s: %w", id, err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
+// renew extends the lease of a mail this sender holds: guarded by the lease's end as this sender set it,
+// so that it fails once another sender has taken the mail after the lease ended.
+func (s *store) renew(ctx context.Context, id string, leaseEnd, newEnd time.Time) (bool, error) {
+	res, err := s.mails.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StatePending}, {Key: "nextAttemptAt", Value: leaseEnd}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "nextAttemptAt", Value: newEnd}}}})
+	if err != nil {
+		return false, fmt.Errorf("renew the lease of mail %s: %w", id, err)
 	}
 	return res.ModifiedCount == 1, nil
 }
