@@ -49,7 +49,7 @@ func (m *Module) onUserSignup(ctx context.Context, msg bus.Message) error {
 	if err := m.store.addUser(ctx, u); err != nil {
 		return err
 	}
-	return m.owe(ctx, env.ID, TemplateWelcome, u.ID, u, mailData{FirstName: u.FirstName, LastName: u.LastName})
+	return m.owe(ctx, env.ID, owed{TemplateWelcome, u.ID, u, mailData{FirstName: u.FirstName, LastName: u.LastName}})
 }
 
 // validTransaction checks what the mails need of a transaction event.
@@ -88,16 +88,13 @@ func (m *Module) onTransactionCompleted(ctx context.Context, msg bus.Message) er
 	d := m.txData(tx)
 	if tx.Type == contract.TypeTopup {
 		d.FirstName, d.LastName = user.FirstName, user.LastName
-		return m.owe(ctx, env.ID, TemplateTopupCompleted, tx.ID, user, d)
+		return m.owe(ctx, env.ID, owed{TemplateTopupCompleted, tx.ID, user, d})
 	}
 	recipient := users[1]
 	sent, received := d, d
 	sent.FirstName, sent.LastName, sent.Counterparty = user.FirstName, user.LastName, recipient.FullName()
 	received.FirstName, received.LastName, received.Counterparty = recipient.FirstName, recipient.LastName, user.FullName()
-	if err := m.owe(ctx, env.ID, TemplateTransferSent, tx.ID, user, sent); err != nil {
-		return err
-	}
-	return m.owe(ctx, env.ID, TemplateTransferReceived, tx.ID, recipient, received)
+	return m.owe(ctx, env.ID, owed{TemplateTransferSent, tx.ID, user, sent}, owed{TemplateTransferReceived, tx.ID, recipient, received})
 }
 
 func (m *Module) onTransactionFailed(ctx context.Context, msg bus.Message) error {
@@ -122,7 +119,7 @@ func (m *Module) onTransactionFailed(ctx context.Context, msg bus.Message) error
 			d.Counterparty = r.FullName()
 		}
 	}
-	return m.owe(ctx, env.ID, TemplateTransactionFailed, tx.ID, user, d)
+	return m.owe(ctx, env.ID, owed{TemplateTransactionFailed, tx.ID, user, d})
 }
 
 // known returns the users with ids, in that order, read at once; or a retryable error while the
@@ -146,29 +143,41 @@ func (m *Module) txData(tx contract.TransactionData) mailData {
 		TransactionID: tx.ID}
 }
 
-// owe renders template for recipient and records the mail under its dedupe key
-// <template>:<subjectID>:<recipient id> (subjectID: the user for a welcome, the transaction
-// otherwise). Business keys rather than the event id: a transaction re-published under a new event
-// id still owes each of its mails once.
-func (m *Module) owe(ctx context.Context, eventID, template, subjectID string, recipient User, d mailData) error {
-	r, err := render(template, d)
-	if err != nil {
-		return bus.Permanent(fmt.Errorf("render %s for event %s: %w", template, eventID, err))
-	}
-	key := template + ":" + subjectID + ":" + recipient.ID
+// owed is one mail an event owes: template rendered with data for recipient, about subjectID (the user
+// for a welcome, the transaction otherwise).
+type owed struct {
+	template, subjectID string
+	recipient           User
+	data                mailData
+}
+
+// owe renders each mail and records them, in one insert, under their dedupe keys
+// <template>:<subjectID>:<recipient id>. Business keys rather than the event id: a transaction
+// re-published under a new event id still owes each of its mails once.
+func (m *Module) owe(ctx context.Context, eventID string, mails ...owed) error {
 	now := m.now()
-	// Recorded claimed by this process: its next attempt is the end of this deliverer's lease, so the
-	// deliverer sends it at once without a claim of its own, and if this process dies first the mail is
-	// due to every sender when the lease ends.
-	mail := Mail{ID: key, EventID: eventID, Template: template, UserID: recipient.ID, From: m.cfg.From,
-		To: recipient.Email, ToName: recipient.FullName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-		MessageID: m.messageID(key), State: StatePending, NextAttemptAt: m.deliver.leaseEnd(now), CreatedAt: now}
-	isNew, err := m.store.owe(ctx, mail)
+	records := make([]Mail, len(mails))
+	for i, o := range mails {
+		r, err := render(o.template, o.data)
+		if err != nil {
+			return bus.Permanent(fmt.Errorf("render %s for event %s: %w", o.template, eventID, err))
+		}
+		key := o.template + ":" + o.subjectID + ":" + o.recipient.ID
+		// Recorded claimed by this process: its next attempt is the end of this deliverer's lease, so
+		// the deliverer sends it at once without a claim of its own, and if this process dies first
+		// the mail is due to every sender when the lease ends.
+		records[i] = Mail{ID: key, EventID: eventID, Template: o.template, UserID: o.recipient.ID, From: m.cfg.From,
+			To: o.recipient.Email, ToName: o.recipient.FullName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+			MessageID: m.messageID(key), State: StatePending, NextAttemptAt: m.deliver.leaseEnd(now), CreatedAt: now}
+	}
+	isNew, err := m.store.owe(ctx, records)
 	if err != nil {
 		return err
 	}
-	if isNew {
-		m.deliver.handOver(ctx, mail)
+	for i, mail := range records {
+		if isNew[i] {
+			m.deliver.handOver(ctx, mail)
+		}
 	}
 	return nil
 }

@@ -115,17 +115,34 @@ func (s *store) usersByID(ctx context.Context, ids ...string) ([]User, error) {
 	return out, nil
 }
 
-// owe records m unless a mail with its key exists; it reports whether m is new. The unique _id is the
-// deduplication: a redelivered event finds its mails already owed (or sent) and adds nothing.
-func (s *store) owe(ctx context.Context, m Mail) (bool, error) {
-	if _, err := s.mails.InsertOne(ctx, m); err != nil {
-		if mongox.IsDuplicateKey(err) {
-			return false, nil
-		}
-		return false, fmt.Errorf("insert mail %s: %w", m.ID, err)
+// owe records each of mails unless a mail with its key exists, with one insert, and reports which are
+// new. The unique _id is the deduplication: a redelivered event finds its mails already owed (or sent)
+// and adds nothing.
+func (s *store) owe(ctx context.Context, mails []Mail) ([]bool, error) {
+	docs := make([]any, len(mails))
+	isNew := make([]bool, len(mails))
+	for i, m := range mails {
+		docs[i], isNew[i] = m, true
 	}
-	return true, nil
+	_, err := s.mails.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return isNew, nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return nil, fmt.Errorf("insert mails: %w", err)
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Code != duplicateKeyCode || we.Index < 0 || we.Index >= len(mails) {
+			return nil, fmt.Errorf("insert mail %d of %d: %w", we.Index+1, len(mails), err)
+		}
+		isNew[we.Index] = false
+	}
+	return isNew, nil
 }
+
+// duplicateKeyCode is the server's code of an insert whose _id exists, on MongoDB and FerretDB alike.
+const duplicateKeyCode = 11000
 
 // due returns up to limit pending mails whose next attempt is due, oldest first.
 func (s *store) due(ctx context.Context, now time.Time, limit int) ([]Mail, error) {

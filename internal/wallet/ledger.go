@@ -87,8 +87,8 @@ func newLedger(db *mongo.Database) *ledger {
 const maxRememberedWallets = 1 << 16
 
 // walletIDs remembers whose wallet has which _id. A wallet is never deleted or given to another user,
-// so a remembered id is never stale; and reading a wallet by _id is one index read on every server,
-// where a query by userId reads every wallet on the embedded FerretDB.
+// so a remembered id is never stale; and reading a wallet by _id is a lookup in the primary key on
+// every server, cheaper than one through the userId index.
 type walletIDs struct {
 	mu sync.Mutex
 	m  map[string]bson.ObjectID
@@ -164,6 +164,34 @@ func (l *ledger) walletOf(ctx context.Context, userID string) (walletDoc, error)
 	return d, nil
 }
 
+// walletsOf returns the wallets of userIDs that exist, by owner, with one query.
+func (l *ledger) walletsOf(ctx context.Context, userIDs []string) (map[string]walletDoc, error) {
+	ids := make(bson.A, 0, len(userIDs))
+	for _, u := range userIDs {
+		if id, ok := l.ids.get(u); ok {
+			ids = append(ids, id)
+		}
+	}
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+	if len(ids) < len(userIDs) {
+		filter = bson.D{{Key: "userId", Value: bson.D{{Key: "$in", Value: userIDs}}}}
+	}
+	cur, err := l.wallets.Find(ctx, filter)
+	if err != nil {
+		return nil, fmt.Errorf("find wallets: %w", err)
+	}
+	var docs []walletDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("read wallets: %w", err)
+	}
+	out := make(map[string]walletDoc, len(docs))
+	for _, d := range docs {
+		l.ids.remember(d.UserID, d.ID)
+		out[d.UserID] = d
+	}
+	return out, nil
+}
+
 // currentWallet returns userID's wallet rolled forward to its last entry: a NotFound failure when there
 // is none.
 func (l *ledger) currentWallet(ctx context.Context, userID string) (walletDoc, error) {
@@ -178,17 +206,24 @@ func (l *ledger) currentWallet(ctx context.Context, userID string) (walletDoc, e
 	return d, err
 }
 
-// apply appends lg to the ledger of lg.UserID unless that leg is there already, and returns its entry;
-// applied reports whether this call wrote it. It owns the optimistic-concurrency loop: the entry is
+// apply appends lg to the ledger of lg.UserID unless that leg is there already; applied reports
+// whether this call wrote it. It owns the optimistic-concurrency loop: the entry is
 // inserted with seq = version+1 and _id = entryID, and a duplicate means the leg is there already, or
 // the projection lagged or another writer won, so the projection is rolled forward and the rule decided
 // again. The common case, a new leg on an up-to-date projection, costs one read and two writes. Errors:
 // errWalletNotFound, errInsufficientFunds (nothing written), money.ErrOverflow, or the database's.
-func (l *ledger) apply(ctx context.Context, lg leg, now time.Time) (entryDoc, bool, error) {
+func (l *ledger) apply(ctx context.Context, lg leg, now time.Time) (bool, error) {
 	w, err := l.walletOf(ctx, lg.UserID)
 	if err != nil {
-		return entryDoc{}, false, err
+		return false, err
 	}
+	_, applied, err := l.applyTo(ctx, w, lg, now)
+	return applied, err
+}
+
+// applyTo is apply on lg.UserID's wallet w as read (possibly lagging behind its entries), returning
+// the leg's entry too.
+func (l *ledger) applyTo(ctx context.Context, w walletDoc, lg leg, now time.Time) (entryDoc, bool, error) {
 	for range maxApplyAttempts {
 		next, ruleErr := nextBalance(money.FromCents(w.Balance), lg.Amount)
 		if ruleErr != nil {

@@ -119,7 +119,7 @@ func (s *Service) CreateWallet(ctx context.Context, userID string) error {
 	if s.initial <= 0 {
 		return nil
 	}
-	_, applied, err := s.ledger.apply(ctx, leg{UserID: userID, TransactionID: openingTransaction, Name: legOpening,
+	applied, err := s.ledger.apply(ctx, leg{UserID: userID, TransactionID: openingTransaction, Name: legOpening,
 		Type: TypeOpening, Amount: s.initial}, now)
 	s.invalidate(ctx, userID)
 	if err != nil {
@@ -179,19 +179,31 @@ func (s *Service) Process(ctx context.Context, p contract.TransactionProcessingD
 // failure.
 func (s *Service) applyLegs(ctx context.Context, p contract.TransactionProcessingData, lastAttempt bool) (outcome, reason string, balances map[string]int64, err error) {
 	balances = map[string]int64{}
-	for _, lg := range legsOf(p) {
-		e, applied, err := s.ledger.apply(ctx, lg, s.clock())
-		s.invalidate(ctx, lg.UserID)
+	legs := legsOf(p)
+	owners := make([]string, len(legs))
+	for i, lg := range legs {
+		owners[i] = lg.UserID
+	}
+	wallets, err := s.ledger.walletsOf(ctx, owners) // every leg's wallet with one read
+	if err != nil {
+		return "", "", nil, fmt.Errorf("apply %s: %w", p.TransactionID, err)
+	}
+	for _, lg := range legs {
+		e, applied, legErr := entryDoc{}, false, errWalletNotFound
+		if w, found := wallets[lg.UserID]; found {
+			e, applied, legErr = s.ledger.applyTo(ctx, w, lg, s.clock())
+			s.invalidate(ctx, lg.UserID)
+		}
 		switch {
-		case errors.Is(err, errInsufficientFunds):
+		case errors.Is(legErr, errInsufficientFunds):
 			return contract.OutcomeRejected, contract.ReasonInsufficientFunds, nil, nil
-		case errors.Is(err, errWalletNotFound) && lastAttempt:
+		case errors.Is(legErr, errWalletNotFound) && lastAttempt:
 			s.logger.WarnContext(ctx, "transaction rejected: wallet still missing", "transaction_id", p.TransactionID, "user_id", lg.UserID)
 			return contract.OutcomeRejected, contract.ReasonWalletNotFound, nil, nil
-		case errors.Is(err, errWalletNotFound):
-			return "", "", nil, fmt.Errorf("apply %s of %s: wallet of user %s does not exist yet: %w", lg.Name, p.TransactionID, lg.UserID, err)
-		case err != nil:
-			return "", "", nil, fmt.Errorf("apply %s of %s: %w", lg.Name, p.TransactionID, err)
+		case errors.Is(legErr, errWalletNotFound):
+			return "", "", nil, fmt.Errorf("apply %s of %s: wallet of user %s does not exist yet: %w", lg.Name, p.TransactionID, lg.UserID, legErr)
+		case legErr != nil:
+			return "", "", nil, fmt.Errorf("apply %s of %s: %w", lg.Name, p.TransactionID, legErr)
 		}
 		if applied {
 			s.metrics.legApplied(lg.Name)
@@ -244,7 +256,7 @@ func (s *Service) reverseAll(ctx context.Context, txID string) error {
 		return err
 	}
 	for _, lg := range reversalsDue(entries) {
-		_, applied, err := s.ledger.apply(ctx, lg, s.clock())
+		applied, err := s.ledger.apply(ctx, lg, s.clock())
 		s.invalidate(ctx, lg.UserID)
 		if errors.Is(err, errInsufficientFunds) {
 			s.logger.ErrorContext(ctx, "reversal blocked: the recipient has spent the money", "transaction_id", txID,
