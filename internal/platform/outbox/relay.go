@@ -188,7 +188,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			failures++
 			pause := r.backoff(failures)
 			r.logger.Warn("outbox: publishing failed; backing off", "err", err, "failures", failures, "pause", pause)
-			// Retry with a sweep: it finds everything still pending, including the notified documents.
+			// Retry the notified documents (queued again) and sweep for the rest.
 			nextSweep = time.Now().Add(pause)
 		default:
 			failures = 0
