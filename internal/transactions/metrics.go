@@ -11,6 +11,7 @@ type metrics struct {
 	total    *prometheus.CounterVec   // transactions_total{type,status}
 	amount   *prometheus.HistogramVec // transaction_amount{type}, currency units
 	duration *prometheus.HistogramVec // transaction_processing_duration_seconds{type,status}
+	redriven *prometheus.CounterVec   // transactions_redriven_total{status}
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -37,7 +38,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &metrics{total: total, amount: amount, duration: duration}, nil
+	redriven, err := observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "transactions_redriven_total",
+		Help: "Events of a stuck transaction's state owed again by the sweeper, by the state re-driven.",
+	}, []string{"status"}))
+	if err != nil {
+		return nil, err
+	}
+	return &metrics{total: total, amount: amount, duration: duration, redriven: redriven}, nil
 }
 
 func (m *metrics) created(d txDoc) {
@@ -52,3 +60,5 @@ func (m *metrics) finished(d txDoc) {
 	m.total.WithLabelValues(d.Type, d.Status).Inc()
 	m.duration.WithLabelValues(d.Type, d.Status).Observe(max(d.UpdatedAt.Sub(d.CreatedAt), 0).Seconds())
 }
+
+func (m *metrics) redrove(d txDoc) { m.redriven.WithLabelValues(d.Status).Inc() }

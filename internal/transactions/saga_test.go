@@ -115,6 +115,11 @@ func TestSweeperRedrives(t *testing.T) {
 	h.expectPublished(contract.TransactionProcessing, processing.Hex(), 2) // the original and the re-drive
 	h.expectPublished(contract.TransactionCreated, pending.Hex(), 1)       // the re-drive only
 	h.expectPublished(contract.TransactionCompleted, processing.Hex(), 1)
+	for _, status := range []string{contract.StatusPending, contract.StatusProcessing} {
+		if got := h.counter("transactions_redriven_total", map[string]string{"status": status}); got != 1 {
+			t.Errorf("transactions_redriven_total{status=%q} = %v, want 1", status, got)
+		}
+	}
 	// Terminal transactions are left alone however old.
 	h.clock.advance(time.Hour)
 	if n, err := h.mod.svc.sweep(context.Background()); err != nil || n != 0 {

@@ -53,6 +53,7 @@ func (s *Service) sweep(ctx context.Context) (int, error) {
 		if ok {
 			n++
 			s.outbox.Notify(d.ID)
+			s.metrics.redrove(d)
 			s.logger.InfoContext(ctx, "re-driving a stuck transaction", "transaction_id", d.ID.Hex(),
 				"status", d.Status, "stuck_for", now.Sub(d.DrivenAt).String())
 		}
