@@ -115,8 +115,8 @@ func (m *Module) onTransactionFailed(ctx context.Context, msg bus.Message) error
 	d.FirstName, d.LastName, d.Reason = user.FirstName, user.LastName, reasonInWords(tx.FailureReason)
 	if tx.Type == contract.TypeTransfer {
 		// Naming the recipient is a courtesy: the alert does not wait for a recipient it does not know.
-		if r, err := m.store.user(ctx, tx.RecipientID); err == nil {
-			d.Counterparty = r.FullName()
+		if r, err := m.store.usersByID(ctx, tx.RecipientID); err == nil {
+			d.Counterparty = r[0].FullName()
 		}
 	}
 	return m.owe(ctx, env.ID, owed{TemplateTransactionFailed, tx.ID, user, d})

@@ -80,19 +80,6 @@ func (s *store) addUser(ctx context.Context, u User) error {
 	return nil
 }
 
-// user returns the user with id, or errUnknownUser.
-func (s *store) user(ctx context.Context, id string) (User, error) {
-	var u User
-	err := s.users.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return User{}, fmt.Errorf("%w: %s", errUnknownUser, id)
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("find user %s: %w", id, err)
-	}
-	return u, nil
-}
-
 // usersByID returns the users with ids, in that order, with one query; errUnknownUser names the first
 // one missing.
 func (s *store) usersByID(ctx context.Context, ids ...string) ([]User, error) {

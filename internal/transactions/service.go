@@ -200,9 +200,10 @@ func (s *Service) Transactions(ctx context.Context, userID string, f ListFilter,
 		return nil, 0, err
 	}
 	gen, cached := s.listGeneration(ctx, userID)
+	key := listKey(userID, gen, f, limit, offset)
 	var page listPage
 	if cached {
-		if hit, _ := cache.GetJSON(ctx, s.cache, listKey(userID, gen, f, limit, offset), &page); hit {
+		if hit, _ := cache.GetJSON(ctx, s.cache, key, &page); hit {
 			return page.Items, page.Total, nil
 		}
 	}
@@ -215,7 +216,7 @@ func (s *Service) Transactions(ctx context.Context, userID string, f ListFilter,
 		page.Items[i] = d.view()
 	}
 	if cached {
-		if err := cache.SetJSON(ctx, s.cache, listKey(userID, gen, f, limit, offset), page, ListCacheTTL); err != nil {
+		if err := cache.SetJSON(ctx, s.cache, key, page, ListCacheTTL); err != nil {
 			s.logger.DebugContext(ctx, "transaction list not cached", "err", err)
 		}
 	}

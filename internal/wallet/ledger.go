@@ -148,19 +148,14 @@ func (l *ledger) createWallet(ctx context.Context, userID, currency string, now 
 // walletOf returns userID's wallet as stored (possibly lagging behind its entries), or
 // errWalletNotFound.
 func (l *ledger) walletOf(ctx context.Context, userID string) (walletDoc, error) {
-	filter := bson.D{{Key: "userId", Value: userID}}
-	if id, ok := l.ids.get(userID); ok {
-		filter = bson.D{{Key: "_id", Value: id}}
+	ws, err := l.walletsOf(ctx, []string{userID})
+	if err != nil {
+		return walletDoc{}, err
 	}
-	var d walletDoc
-	err := l.wallets.FindOne(ctx, filter).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	d, ok := ws[userID]
+	if !ok {
 		return d, errWalletNotFound
 	}
-	if err != nil {
-		return d, fmt.Errorf("find wallet: %w", err)
-	}
-	l.ids.remember(userID, d.ID)
 	return d, nil
 }
 
