@@ -166,20 +166,17 @@ func TestNotifyPublishesInOrderAndEmptiesOutbox(t *testing.T) {
 	if !marked(t, coll, "tx1") {
 		t.Fatalf("a document owing events has no %s", outbox.SinceField)
 	}
-	start := time.Now()
 	r.Notify("tx1")
 
-	testenv.Eventually(t, 2*time.Second, "3 events published", func() bool { return len(pub.ids()) == 3 })
-	if latency := time.Since(start); latency > time.Second {
-		t.Errorf("publish after Notify took %v", latency)
-	}
+	// The sweep is an hour away: whatever is published, Notify published.
+	testenv.Eventually(t, 10*time.Second, "3 events published", func() bool { return len(pub.ids()) == 3 })
 	if got, want := pub.ids(), []string{e1.ID, e2.ID, e3.ID}; !slices.Equal(got, want) {
 		t.Errorf("published %v, want %v in order", got, want)
 	}
-	testenv.Eventually(t, 2*time.Second, "outbox emptied", func() bool { return len(pendingIDs(t, coll, "tx1")) == 0 })
-	if marked(t, coll, "tx1") {
-		t.Errorf("%s left on a document that owes nothing", outbox.SinceField)
-	}
+	// The events are pulled and the marker unset in two writes: wait for both.
+	testenv.Eventually(t, 10*time.Second, "outbox emptied and "+outbox.SinceField+" unset", func() bool {
+		return len(pendingIDs(t, coll, "tx1")) == 0 && !marked(t, coll, "tx1")
+	})
 
 	var msg bus.Message
 	func() { pub.mu.Lock(); defer pub.mu.Unlock(); msg = pub.msgs[1] }()
@@ -216,12 +213,18 @@ func TestNewRelayPublishesLeftoversOfAPreviousRun(t *testing.T) {
 	pub := &recorder{}
 	startRelay(t, coll, pub, outbox.Options{SweepInterval: 50 * time.Millisecond, SweepMinAge: 100 * time.Millisecond})
 	testenv.Eventually(t, 10*time.Second, "all leftovers published", func() bool { return len(pub.ids()) >= len(want) })
-	testenv.Eventually(t, 2*time.Second, "no document pending", func() bool { return countPending(t, coll) == 0 })
-	for i := range 5 {
-		if marked(t, coll, fmt.Sprint("d", i)) {
-			t.Errorf("d%d still has %s after its events went out", i, outbox.SinceField)
+	// The events are pulled and the marker unset in two writes: wait for both.
+	testenv.Eventually(t, 10*time.Second, "no document pending or marked", func() bool {
+		if countPending(t, coll) != 0 {
+			return false
 		}
-	}
+		for i := range 5 {
+			if marked(t, coll, fmt.Sprint("d", i)) {
+				return false
+			}
+		}
+		return true
+	})
 	got := pub.ids()
 	slices.Sort(got)
 	slices.Sort(want)
