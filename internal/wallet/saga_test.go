@@ -147,16 +147,18 @@ func TestSagaSurvivesRedeliveryAndDisorder(t *testing.T) {
 	alice, bob, carol := h.signedUp(), h.signedUp(), h.newUser()
 	var topups int64
 
-	// Processing before the recipient's wallet exists: retried until it does.
+	// Processing before the recipient's wallet exists: retried until it does, moving nothing meanwhile.
 	h.topup(alice, 50_00)
 	topups += 50_00
 	early := contract.TransactionProcessingData{TransactionID: bson.NewObjectID().Hex(), Type: contract.TypeTransfer,
 		UserID: alice.id, RecipientID: carol.id, Amount: 20_00}
 	h.processing(early)
-	testenv.Eventually(t, 5*time.Second, "the debit before carol's wallet exists", func() bool { return h.balanceOf(alice) == 30_00 })
 	time.Sleep(150 * time.Millisecond) // a few retries go by
 	if got := h.finalizedOf(early.TransactionID); len(got) != 0 {
 		t.Fatalf("finalized %+v before the recipient's wallet exists", got)
+	}
+	if got := h.balanceOf(alice); got != 50_00 {
+		t.Fatalf("alice's balance is %d while the recipient's wallet is missing, want 5000 (nothing moved)", got)
 	}
 	h.signUp(carol)
 	if f := h.waitFinalized(early.TransactionID); f.Outcome != contract.OutcomeApplied || f.Balances[carol.id] != 20_00 {
@@ -237,8 +239,8 @@ func TestSagaSurvivesRedeliveryAndDisorder(t *testing.T) {
 	}
 }
 
-// TestMissingWalletGivesUp: a recipient whose wallet never appears ends the transfer as rejected, and
-// the debit already applied is compensated by a reversal entry.
+// TestMissingWalletGivesUp: a recipient whose wallet never appears ends the transfer as rejected, with
+// nothing moved.
 func TestMissingWalletGivesUp(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{cfg: wallet.Config{MissingWalletAttempts: 3}})
@@ -248,11 +250,11 @@ func TestMissingWalletGivesUp(t *testing.T) {
 	if f.Outcome != contract.OutcomeRejected || f.Reason != contract.ReasonWalletNotFound {
 		t.Fatalf("finalized as %+v, want rejected for wallet_not_found", f)
 	}
-	testenv.Eventually(t, 5*time.Second, "the reversal", func() bool { return h.balanceOf(alice) == 10_00 })
-	hist := h.historyOf(alice, "")
-	if hist.Total != 3 || hist.Entries[0].Type != wallet.TypeReversal || hist.Entries[0].Amount != 4_00 ||
-		hist.Entries[1].Amount != -4_00 || hist.Entries[0].TransactionID != txID {
-		t.Fatalf("history = %+v, want the debit and its reversal", hist)
+	if got := h.balanceOf(alice); got != 10_00 {
+		t.Errorf("alice's balance = %d, want 1000", got)
+	}
+	if hist := h.historyOf(alice, ""); hist.Total != 1 || hist.Entries[0].TransactionID == txID {
+		t.Fatalf("history = %+v, want the top-up alone", hist)
 	}
 }
 
@@ -321,5 +323,73 @@ func TestPoisonEventsGoToTheDeadLetterQueue(t *testing.T) {
 	}
 	if w := h.walletOf(u); w.Version != 1 {
 		t.Errorf("wallet at version %d: a poison event was applied", w.Version)
+	}
+}
+
+// TestRacingDeliveriesNeverExposeACredit: two deliveries of one transfer decide differently, because a
+// top-up lands between them. Whichever outcome is recorded first wins, and until it is recorded the
+// recipient holds nothing: a transfer that ends rejected never lent the recipient money to spend.
+func TestRacingDeliveriesNeverExposeACredit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		rejectedFirst bool
+	}{
+		{"the rejection is recorded first", true},
+		{"the application is recorded first", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			h := newHarness(t, harnessOptions{})
+			alice, bob := h.signedUp(), h.signedUp()
+			h.topup(alice, 5_00)
+			p := contract.TransactionProcessingData{TransactionID: bson.NewObjectID().Hex(), Type: contract.TypeTransfer,
+				UserID: alice.id, RecipientID: bob.id, Amount: 10_00, Currency: "USD"}
+
+			refused, err := h.mod.Decide(ctx, p)
+			if err != nil || refused.Outcome() != contract.OutcomeRejected {
+				t.Fatalf("first delivery decided %q, %v; want rejected", refused.Outcome(), err)
+			}
+			h.topup(alice, 10_00)
+			debited, err := h.mod.Decide(ctx, p)
+			if err != nil || debited.Outcome() != contract.OutcomeApplied {
+				t.Fatalf("second delivery decided %q, %v; want applied", debited.Outcome(), err)
+			}
+			if got := h.balanceOf(bob); got != 0 {
+				t.Fatalf("bob holds %d before any outcome is recorded, want 0", got)
+			}
+
+			first, second := refused, debited
+			wantOutcome, wantAlice, wantBob := contract.OutcomeRejected, int64(15_00), int64(0)
+			if !tc.rejectedFirst {
+				first, second = debited, refused
+				wantOutcome, wantAlice, wantBob = contract.OutcomeApplied, 5_00, 10_00
+			}
+			if err := h.mod.Commit(ctx, p, first); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.mod.Commit(ctx, p, second); err != nil {
+				t.Fatal(err)
+			}
+			if f := h.waitFinalized(p.TransactionID); f.Outcome != wantOutcome {
+				t.Fatalf("finalized as %+v, want %s", f, wantOutcome)
+			}
+			if got, want := h.balanceOf(alice), wantAlice; got != want {
+				t.Errorf("alice's balance = %d, want %d", got, want)
+			}
+			if got, want := h.balanceOf(bob), wantBob; got != want {
+				t.Errorf("bob's balance = %d, want %d", got, want)
+			}
+			for _, f := range h.finalizedOf(p.TransactionID) {
+				if f.data.Outcome != wantOutcome {
+					t.Errorf("also answered %+v", f.data)
+				}
+			}
+			rep, err := h.mod.Reconcile(ctx)
+			if err != nil || !rep.OK() || rep.Total != 15_00 {
+				t.Fatalf("reconcile = %+v, %v", rep, err)
+			}
+		})
 	}
 }

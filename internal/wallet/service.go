@@ -136,49 +136,35 @@ func (s *Service) CreateWallet(ctx context.Context, userID string) error {
 //
 // Whatever is redelivered, the first recorded outcome wins: a redelivery re-sends it (and makes sure a
 // rejection's reversals are done), never decides again — a transfer rejected for insufficient funds
-// stays rejected even if a top-up arrived since.
+// stays rejected even if a top-up arrived since. Two deliveries may decide at once, differently (a
+// top-up lands between them); only one outcome is recorded, so no money may become spendable before
+// it is: a delivery applies its debits, records, and only then the credits. A debit applied by the
+// loser of a rejection is reversed, which always succeeds; a credit is never reversed for a race.
 func (s *Service) Process(ctx context.Context, p contract.TransactionProcessingData, lastAttempt bool) error {
-	if f, found, err := s.final.get(ctx, p.TransactionID); err != nil || found {
-		if err != nil {
-			return err
-		}
-		return s.settle(ctx, f)
-	}
-	outcome, reason, balances, err := s.applyLegs(ctx, p, lastAttempt)
+	f, found, err := s.final.get(ctx, p.TransactionID)
 	if err != nil {
 		return err
 	}
-	now := s.clock()
-	ev, err := contract.NewEvent(ctx, contract.WalletEvents, contract.WalletTxFinalized, now, contract.WalletFinalizedData{
-		TransactionID: p.TransactionID, Outcome: outcome, Reason: reason, Balances: balances})
-	if err != nil {
-		return fmt.Errorf("finalize %s: %w", p.TransactionID, err)
+	if found {
+		return s.settle(ctx, f, p, decision{})
 	}
-	d := finalizationDoc{TransactionID: p.TransactionID, Outcome: outcome, Reason: reason, Source: sourceProcessing,
-		Event: &ev, CreatedAt: now}
-	d.Pending = outbox.Owe(ev)
-	recorded, inserted, err := s.final.record(ctx, d)
+	d, err := s.decide(ctx, p, lastAttempt)
 	if err != nil {
 		return err
 	}
-	if !inserted {
-		// Another delivery, or transaction.failed, recorded first: its outcome wins.
-		return s.settle(ctx, recorded)
-	}
-	s.outbox.Notify(recorded.TransactionID)
-	s.metrics.finalized(outcome)
-	if outcome == contract.OutcomeRejected {
-		// A leg applied before the rejection (a debit whose credit can never be applied) is compensated.
-		return s.reverseAll(ctx, p.TransactionID)
-	}
-	return nil
+	return s.commit(ctx, p, d)
 }
 
-// applyLegs applies p's legs in order and returns the outcome to record. It returns an error (and
-// records nothing) when trying again later may succeed: a wallet that does not exist yet, a database
-// failure.
-func (s *Service) applyLegs(ctx context.Context, p contract.TransactionProcessingData, lastAttempt bool) (outcome, reason string, balances map[string]int64, err error) {
-	balances = map[string]int64{}
+// decision is what one delivery of transaction.processing decided before recording it.
+type decision struct {
+	outcome, reason string
+	wallets         map[string]walletDoc // every leg's wallet, as read
+	entries         map[string]entryDoc  // the entries of the legs applied so far, by leg name
+}
+
+// decide applies p's debits and returns the outcome to record. It returns an error (and records
+// nothing) when trying again later may succeed: a wallet that does not exist yet, a database failure.
+func (s *Service) decide(ctx context.Context, p contract.TransactionProcessingData, lastAttempt bool) (decision, error) {
 	legs := legsOf(p)
 	owners := make([]string, len(legs))
 	for i, lg := range legs {
@@ -186,40 +172,105 @@ func (s *Service) applyLegs(ctx context.Context, p contract.TransactionProcessin
 	}
 	wallets, err := s.ledger.walletsOf(ctx, owners) // every leg's wallet with one read
 	if err != nil {
-		return "", "", nil, fmt.Errorf("apply %s: %w", p.TransactionID, err)
+		return decision{}, fmt.Errorf("apply %s: %w", p.TransactionID, err)
+	}
+	d := decision{outcome: contract.OutcomeApplied, wallets: wallets, entries: map[string]entryDoc{}}
+	for _, lg := range legs {
+		if _, found := wallets[lg.UserID]; found {
+			continue
+		}
+		if !lastAttempt {
+			return decision{}, fmt.Errorf("apply %s of %s: wallet of user %s does not exist yet: %w", lg.Name, p.TransactionID, lg.UserID, errWalletNotFound)
+		}
+		s.logger.WarnContext(ctx, "transaction rejected: wallet still missing", "transaction_id", p.TransactionID, "user_id", lg.UserID)
+		d.outcome, d.reason = contract.OutcomeRejected, contract.ReasonWalletNotFound
+		return d, nil
 	}
 	for _, lg := range legs {
-		e, applied, legErr := entryDoc{}, false, errWalletNotFound
-		if w, found := wallets[lg.UserID]; found {
-			e, applied, legErr = s.ledger.applyTo(ctx, w, lg, s.clock())
-			s.invalidate(ctx, lg.UserID)
+		if lg.Amount >= 0 {
+			continue
 		}
-		switch {
-		case errors.Is(legErr, errInsufficientFunds):
-			return contract.OutcomeRejected, contract.ReasonInsufficientFunds, nil, nil
-		case errors.Is(legErr, errWalletNotFound) && lastAttempt:
-			s.logger.WarnContext(ctx, "transaction rejected: wallet still missing", "transaction_id", p.TransactionID, "user_id", lg.UserID)
-			return contract.OutcomeRejected, contract.ReasonWalletNotFound, nil, nil
-		case errors.Is(legErr, errWalletNotFound):
-			return "", "", nil, fmt.Errorf("apply %s of %s: wallet of user %s does not exist yet: %w", lg.Name, p.TransactionID, lg.UserID, legErr)
-		case legErr != nil:
-			return "", "", nil, fmt.Errorf("apply %s of %s: %w", lg.Name, p.TransactionID, legErr)
+		err := s.applyLeg(ctx, d, lg)
+		if errors.Is(err, errInsufficientFunds) {
+			d.outcome, d.reason = contract.OutcomeRejected, contract.ReasonInsufficientFunds
+			return d, nil
 		}
-		if applied {
-			s.metrics.legApplied(lg.Name)
+		if err != nil {
+			return decision{}, err
 		}
-		balances[lg.UserID] = e.BalanceAfter
 	}
-	return contract.OutcomeApplied, "", balances, nil
+	return d, nil
 }
 
-// settle finishes what a recorded outcome implies, for a redelivery or a lost race: a rejection has all
-// its applied legs reversed, and the answer to transaction.processing is owed again.
-func (s *Service) settle(ctx context.Context, f finalizationDoc) error {
-	if f.Outcome == contract.OutcomeRejected {
+// applyLeg applies lg to its wallet in d.wallets and keeps its entry in d.entries.
+func (s *Service) applyLeg(ctx context.Context, d decision, lg leg) error {
+	w, found := d.wallets[lg.UserID]
+	if !found {
+		return fmt.Errorf("apply %s of %s: wallet of user %s: %w", lg.Name, lg.TransactionID, lg.UserID, errWalletNotFound)
+	}
+	e, applied, err := s.ledger.applyTo(ctx, w, lg, s.clock())
+	s.invalidate(ctx, lg.UserID)
+	if err != nil {
+		return fmt.Errorf("apply %s of %s: %w", lg.Name, lg.TransactionID, err)
+	}
+	if applied {
+		s.metrics.legApplied(lg.Name)
+	}
+	d.entries[lg.Name] = e
+	return nil
+}
+
+// commit records d's outcome unless one is recorded already, and settles the one that is. A rejection
+// it records is announced in the same write; an application is announced once its credits are applied.
+func (s *Service) commit(ctx context.Context, p contract.TransactionProcessingData, d decision) error {
+	rec := finalizationDoc{TransactionID: p.TransactionID, Outcome: d.outcome, Reason: d.reason, Source: sourceProcessing,
+		CreatedAt: s.clock()}
+	if d.outcome == contract.OutcomeRejected {
+		ev, err := s.finalizedEvent(ctx, rec, nil)
+		if err != nil {
+			return err
+		}
+		rec.Event, rec.Pending = &ev, outbox.Owe(ev)
+	}
+	f, inserted, err := s.final.record(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if inserted {
+		s.metrics.finalized(f.Outcome)
+		if f.Outcome == contract.OutcomeRejected && len(d.entries) == 0 {
+			s.outbox.Notify(f.TransactionID)
+			return nil
+		}
+	}
+	// Another delivery, or transaction.failed, may have recorded first: its outcome wins.
+	return s.settle(ctx, f, p, d)
+}
+
+// settle finishes what a recorded outcome implies: a rejection has all its applied legs reversed; an
+// application has all its legs applied (d holds what this delivery read and applied already, if it
+// decided) and is announced with the balances after them. The answer to transaction.processing is owed
+// again if it went out already.
+func (s *Service) settle(ctx context.Context, f finalizationDoc, p contract.TransactionProcessingData, d decision) error {
+	switch {
+	case f.Outcome == contract.OutcomeRejected:
 		if err := s.reverseAll(ctx, f.TransactionID); err != nil {
 			return err
 		}
+	case f.Event == nil:
+		balances, err := s.applyAll(ctx, legsOf(p), d)
+		if err != nil {
+			return err
+		}
+		ev, err := s.finalizedEvent(ctx, f, balances)
+		if err != nil {
+			return err
+		}
+		if announced, err := s.final.announce(ctx, f.TransactionID, ev); err != nil || !announced {
+			return err // not announced: another delivery did, with its own event
+		}
+		s.outbox.Notify(f.TransactionID)
+		return nil
 	}
 	queued, err := s.final.resend(ctx, f)
 	if err != nil {
@@ -231,17 +282,63 @@ func (s *Service) settle(ctx context.Context, f finalizationDoc) error {
 	return nil
 }
 
+// applyAll applies every leg not in d.entries yet (each once, whoever applies it) and returns the
+// balances after them, by owner.
+func (s *Service) applyAll(ctx context.Context, legs []leg, d decision) (map[string]int64, error) {
+	if d.wallets == nil {
+		owners := make([]string, len(legs))
+		for i, lg := range legs {
+			owners[i] = lg.UserID
+		}
+		wallets, err := s.ledger.walletsOf(ctx, owners)
+		if err != nil {
+			return nil, fmt.Errorf("apply legs: %w", err)
+		}
+		d = decision{wallets: wallets, entries: map[string]entryDoc{}}
+	}
+	balances := map[string]int64{}
+	for _, lg := range legs {
+		if _, done := d.entries[lg.Name]; !done {
+			if err := s.applyLeg(ctx, d, lg); err != nil {
+				return nil, err
+			}
+		}
+		balances[lg.UserID] = d.entries[lg.Name].BalanceAfter
+	}
+	return balances, nil
+}
+
+// finalizedEvent is the answer to f's transaction.processing.
+func (s *Service) finalizedEvent(ctx context.Context, f finalizationDoc, balances map[string]int64) (contract.Event, error) {
+	ev, err := contract.NewEvent(ctx, contract.WalletEvents, contract.WalletTxFinalized, s.clock(), contract.WalletFinalizedData{
+		TransactionID: f.TransactionID, Outcome: f.Outcome, Reason: f.Reason, Balances: balances})
+	if err != nil {
+		return ev, fmt.Errorf("finalize %s: %w", f.TransactionID, err)
+	}
+	return ev, nil
+}
+
 // Fail handles transaction.failed: it records a tombstone, so that a processing event arriving late
-// can never apply the transaction, then reverses whatever legs were applied.
+// can never apply the transaction, then reverses whatever legs were applied. If an application was
+// recorded first (the transactions service failed a transaction the wallet applied: a broken
+// contract), its legs are completed before they are reversed, so that no credit lands after.
 func (s *Service) Fail(ctx context.Context, tx contract.TransactionData) error {
 	reason := tx.FailureReason
 	if reason == "" {
 		reason = reasonTransactionFailed
 	}
-	_, _, err := s.final.record(ctx, finalizationDoc{TransactionID: tx.ID, Outcome: contract.OutcomeRejected, Reason: reason,
+	f, inserted, err := s.final.record(ctx, finalizationDoc{TransactionID: tx.ID, Outcome: contract.OutcomeRejected, Reason: reason,
 		Source: sourceFailed, CreatedAt: s.clock()})
 	if err != nil {
 		return err
+	}
+	if !inserted && f.Outcome == contract.OutcomeApplied {
+		s.logger.WarnContext(ctx, "transaction.failed for a transaction the wallet applied; reversing it", "transaction_id", tx.ID)
+		p := contract.TransactionProcessingData{TransactionID: tx.ID, Type: tx.Type, UserID: tx.UserID, RecipientID: tx.RecipientID,
+			Amount: tx.Amount, Currency: tx.Currency}
+		if _, err := s.applyAll(ctx, legsOf(p), decision{}); err != nil {
+			return err
+		}
 	}
 	return s.reverseAll(ctx, tx.ID)
 }
