@@ -29,7 +29,12 @@ type options struct {
 	base, txBase, scenario string
 	walletBase             string
 	clients                int
-	users, seedTransfers   int // reads
+	users, seedTransfers   int // reads, sustained (users)
+	count                  int // sustained
+	rate                   float64
+	listEvery              time.Duration
+	amqp                   string
+	seed                   uint64
 	warmup, duration, poll time.Duration
 	wait                   string // transfer: "poll" or "metrics"
 
@@ -46,12 +51,18 @@ func main() {
 	flag.StringVar(&o.base, "base", "http://127.0.0.1:8080", "Mint base URL (loopback only)")
 	flag.StringVar(&o.scenario, "scenario", "user", "user: GET /api/v1/auth/user with a warm cache; login: POST /api/v1/auth/login (an account per client); "+
 		"transfer: POST /api/v1/transactions/transfer, then wait until it is terminal (latency = settle time); "+
-		"reads: store -seed-transfers transfers among -users users, then time the transaction list, the filtered list, the history and the wallet")
+		"reads: store -seed-transfers transfers among -users users, then time the transaction list, the filtered list, the history and the wallet; "+
+		"sustained: offer -count transfers among -users users at -rate per second (open loop), then report settle times, queue depths and re-drives")
 	flag.StringVar(&o.txBase, "tx-base", "", "transactions service base URL when it runs apart (default -base)")
 	flag.StringVar(&o.walletBase, "wallet-base", "", "wallet service base URL when it runs apart (default -base)")
-	flag.IntVar(&o.users, "users", 100, "reads: users holding the history")
+	flag.IntVar(&o.users, "users", 100, "reads, sustained: users holding the history")
 	flag.IntVar(&o.seedTransfers, "seed-transfers", 10000, "reads: transfers stored before the reads are measured")
-	flag.IntVar(&o.clients, "c", 32, "concurrent clients")
+	flag.IntVar(&o.count, "count", 3000, "sustained: transfers offered")
+	flag.Float64Var(&o.rate, "rate", 20, "sustained: transfers offered per second, whatever the system's pace")
+	flag.DurationVar(&o.listEvery, "list-every", time.Second, "sustained: how often one client reads its transaction list")
+	flag.StringVar(&o.amqp, "amqp", "", "sustained: RabbitMQ URL to sample the queues' depths (e.g. amqp://guest:guest@127.0.0.1:5672/; default: not sampled)")
+	flag.Uint64Var(&o.seed, "seed", 1, "sustained: seed of the sender/recipient pairs")
+	flag.IntVar(&o.clients, "c", 32, "concurrent clients (sustained: most transfers in flight)")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long to measure (after warm-up)")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before measuring")
 	flag.DurationVar(&o.poll, "poll", 25*time.Millisecond, "transfer: how often a client looks whether its transfer completed "+
@@ -118,6 +129,8 @@ func run(o options) error {
 		return runTransfers(hc, o)
 	case "reads":
 		return runReads(hc, o)
+	case "sustained":
+		return runSustained(hc, o)
 	default:
 		return fmt.Errorf("unknown scenario %q", o.scenario)
 	}

@@ -121,7 +121,7 @@ func runTransfers(hc *http.Client, o options) error {
 
 	latencies, failures, note := res.latencies, res.failures, ""
 	if o.wait == "metrics" {
-		lat, bad, err := s.readBack()
+		lat, bad, _, err := s.readBack()
 		if err != nil {
 			return err
 		}
@@ -253,17 +253,15 @@ func (s *transferScenario) measureAside(sc *scraper, r *dbReport) error {
 
 // readBack reads every transfer of the measured phase once (-wait metrics): the settle times of the
 // completed ones, and how many did not complete.
-func (s *transferScenario) readBack() ([]time.Duration, int, error) {
+func (s *transferScenario) readBack() (latencies []time.Duration, bad int, lastEnd time.Time, err error) {
 	s.mu.Lock()
 	txs := s.txs
 	s.mu.Unlock()
 	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		bad       int
-		firstErr  error
-		wg        sync.WaitGroup
-		next      atomic.Int64
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		next     atomic.Int64
 	)
 	for range min(s.o.clients, 8) {
 		wg.Go(func() {
@@ -280,6 +278,9 @@ func (s *transferScenario) readBack() ([]time.Duration, int, error) {
 						end = *tx.CompletedAt
 					}
 					latencies = append(latencies, end.Sub(tx.CreatedAt))
+					if end.After(lastEnd) {
+						lastEnd = end
+					}
 				default:
 					bad++
 				}
@@ -289,9 +290,9 @@ func (s *transferScenario) readBack() ([]time.Duration, int, error) {
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return nil, 0, fmt.Errorf("reading the transfers back: %w", firstErr)
+		return nil, 0, time.Time{}, fmt.Errorf("reading the transfers back: %w", firstErr)
 	}
-	return latencies, bad, nil
+	return latencies, bad, lastEnd, nil
 }
 
 func firstOf(first, err error) error {

@@ -121,11 +121,11 @@ func (h *handlers) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := ListFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction")}
-	txs, total, err := h.svc.Transactions(r.Context(), caller(r), f, page.Limit, page.Offset)
+	body, err := h.svc.TransactionList(r.Context(), caller(r), f, page.Limit, page.Offset)
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, TransactionList{Transactions: txs, Total: total, Limit: page.Limit, Offset: page.Offset})
+	httpx.WriteEncoded(w, http.StatusOK, body)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
@@ -154,14 +155,9 @@ const ListCacheTTL = 10 * time.Second
 // the read; a page read under a token is therefore never older than the token.
 func listGenKey(userID string) string { return "transactions:listgen:" + userID }
 
+// listKey is where a list page is kept, as the response body it is.
 func listKey(userID, gen string, f ListFilter, limit, offset int) string {
-	return fmt.Sprintf("transactions:list:%s:%s:%s:%s:%s:%d:%d", userID, gen, f.Type, f.Status, f.Direction, limit, offset)
-}
-
-// listPage is a cached page of a list.
-type listPage struct {
-	Items []Transaction `json:"items"`
-	Total int64         `json:"total"`
+	return fmt.Sprintf("transactions:listbody:%s:%s:%s:%s:%s:%d:%d", userID, gen, f.Type, f.Status, f.Direction, limit, offset)
 }
 
 // listGeneration returns userID's list generation, starting one if there is none; ok is false when
@@ -193,32 +189,36 @@ func (s *Service) listsChanged(ctx context.Context, d txDoc) {
 	}
 }
 
-// Transactions lists the caller's transactions (sent, received or both), newest first, cache-aside
-// per list generation (listGenKey).
-func (s *Service) Transactions(ctx context.Context, userID string, f ListFilter, limit, offset int) ([]Transaction, int64, error) {
+// TransactionList is a page of the caller's transactions (sent, received or both), newest first,
+// encoded as the response body. Pages are cached as encoded, per list generation (listGenKey), so a
+// page read again costs no decoding or encoding.
+func (s *Service) TransactionList(ctx context.Context, userID string, f ListFilter, limit, offset int) ([]byte, error) {
 	if err := f.validate(); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	gen, cached := s.listGeneration(ctx, userID)
 	key := listKey(userID, gen, f, limit, offset)
-	var page listPage
 	if cached {
-		if hit, _ := cache.GetJSON(ctx, s.cache, key, &page); hit {
-			return page.Items, page.Total, nil
+		if body, err := s.cache.Get(ctx, key); err == nil {
+			return body, nil
 		}
 	}
 	docs, total, err := s.store.list(ctx, userID, f, limit, offset)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	page = listPage{Items: make([]Transaction, len(docs)), Total: total}
+	page := TransactionList{Transactions: make([]Transaction, len(docs)), Total: total, Limit: limit, Offset: offset}
 	for i, d := range docs {
-		page.Items[i] = d.view()
+		page.Transactions[i] = d.view()
+	}
+	body, err := httpx.EncodeJSON(page)
+	if err != nil {
+		return nil, fmt.Errorf("encode list page: %w", err)
 	}
 	if cached {
-		if err := cache.SetJSON(ctx, s.cache, key, page, ListCacheTTL); err != nil {
+		if err := s.cache.Set(ctx, key, body, ListCacheTTL); err != nil {
 			s.logger.DebugContext(ctx, "transaction list not cached", "err", err)
 		}
 	}
-	return page.Items, page.Total, nil
+	return body, nil
 }

@@ -80,6 +80,23 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// EncodeJSON returns the body WriteJSON would write for v, for a response that is kept and written
+// again with WriteEncoded.
+func EncodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// WriteEncoded writes body, a JSON document from EncodeJSON, with status.
+func WriteEncoded(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
 // Page is a validated limit/offset pair (CONTRACT "Pagination").
 type Page struct {
 	Limit  int

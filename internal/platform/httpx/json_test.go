@@ -270,6 +270,25 @@ func TestWriteJSON(t *testing.T) {
 	}
 }
 
+// TestWriteEncodedAnswersAsWriteJSON: a body kept from EncodeJSON is written byte for byte as WriteJSON
+// writes the value, headers included.
+func TestWriteEncodedAnswersAsWriteJSON(t *testing.T) {
+	v := map[string]any{"note": "<b>&</b>", "n": 1}
+	direct := httptest.NewRecorder()
+	httpx.WriteJSON(direct, http.StatusOK, v)
+	body, err := httpx.EncodeJSON(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := httptest.NewRecorder()
+	httpx.WriteEncoded(kept, http.StatusOK, body)
+	if kept.Code != direct.Code || kept.Body.String() != direct.Body.String() ||
+		kept.Header().Get("Content-Type") != direct.Header().Get("Content-Type") {
+		t.Errorf("WriteEncoded: %d %q %q; WriteJSON: %d %q %q", kept.Code, kept.Header().Get("Content-Type"), kept.Body,
+			direct.Code, direct.Header().Get("Content-Type"), direct.Body)
+	}
+}
+
 func TestParsePage(t *testing.T) {
 	tests := []struct {
 		query      string

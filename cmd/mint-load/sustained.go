@@ -1,0 +1,245 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/mint-wallet/mint/internal/contract"
+)
+
+// The sustained scenario: an open-loop stream, the way traffic arrives. -count transfers of 0.01
+// between random pairs of -users users (from a generator seeded with -seed) are offered at -rate per
+// second, whatever the system's pace, with at most -c in flight; meanwhile one client reads its
+// transaction list every -list-every. Afterwards every transfer is read back once. It reports the rate
+// offered and accepted, the API latency of the POSTs, the settle time of every transfer (server side:
+// createdAt..completedAt), how long after the stream the last one ended, the list latencies while the
+// stream ran, the deepest each queue got (with -amqp: its ready messages, sampled every 250 ms) and
+// the stuck transactions the transactions service re-drove (transactions_redriven_total).
+func runSustained(hc *http.Client, o options) error {
+	if o.rate <= 0 || o.count <= 0 {
+		return errors.New("sustained: -rate and -count must be positive")
+	}
+	sc, err := newScraper(o.metrics, o.base, o.txBase)
+	if err != nil {
+		return err
+	}
+	users := make([]account, o.users)
+	for i := range users {
+		if users[i], err = signup(hc, o.base, fmt.Sprintf("sustained-%d-%d@example.com", time.Now().UnixNano(), i)); err != nil {
+			return err
+		}
+	}
+	s := &transferScenario{hc: hc, o: o, users: users}
+	if err := s.fund(); err != nil {
+		return err
+	}
+	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil {
+		return fmt.Errorf("after the funding: %w", err)
+	}
+	redriven := func() (float64, error) {
+		fams, err := sc.scrape()
+		if err != nil {
+			return 0, err
+		}
+		n, _ := sum(fams, "transactions_redriven_total", nil)
+		return n, nil
+	}
+	redriven0, err := redriven()
+	if err != nil {
+		return err
+	}
+	var depths *queueDepths
+	if o.amqp != "" {
+		if depths, err = watchQueues(o.amqp); err != nil {
+			return err
+		}
+		defer depths.stop()
+	}
+
+	stopReads := make(chan struct{})
+	var lists []time.Duration
+	readsDone := make(chan struct{})
+	go func() {
+		defer close(readsDone)
+		t := time.NewTicker(o.listEvery)
+		defer t.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stopReads:
+				return
+			case <-t.C:
+			}
+			if d, err := timed(hc, http.MethodGet, o.txBase+"/api/v1/transactions?limit=20", nil, users[i%len(users)].token); err == nil {
+				lists = append(lists, d)
+			}
+		}
+	}()
+
+	rng := rand.New(rand.NewPCG(o.seed, o.seed)) //nolint:gosec // a repeatable workload, not a secret
+	var (
+		inFlight = make(chan struct{}, o.clients)
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		posts    []time.Duration
+		failures atomic.Int64
+		late     int // transfers offered after their slot because -c were in flight
+	)
+	interval := time.Duration(float64(time.Second) / o.rate)
+	start := time.Now()
+	for i := range o.count {
+		from := rng.IntN(len(users))
+		to := (from + 1 + rng.IntN(len(users)-1)) % len(users)
+		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
+		select {
+		case inFlight <- struct{}{}:
+		default:
+			late++
+			inFlight <- struct{}{}
+		}
+		wg.Go(func() {
+			defer func() { <-inFlight }()
+			body, _ := json.Marshal(map[string]any{"recipientId": users[to].id, "amount": "0.01"})
+			var tx txView
+			t0 := time.Now()
+			err := send(hc, http.MethodPost, o.txBase+"/api/v1/transactions/transfer", body, users[from].token, http.StatusCreated, &tx)
+			d := time.Since(t0)
+			if err != nil {
+				failures.Add(1)
+				return
+			}
+			mu.Lock()
+			posts = append(posts, d)
+			s.txs = append(s.txs, sentTx{id: tx.ID, token: users[from].token})
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	streamEnd := time.Now()
+	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil {
+		return fmt.Errorf("after the stream: %w", err)
+	}
+	close(stopReads)
+	<-readsDone
+	redriven1, err := redriven()
+	if err != nil {
+		return err
+	}
+
+	settles, bad, lastEnd, err := s.readBack()
+	if err != nil {
+		return err
+	}
+	streamed := streamEnd.Sub(start)
+	fmt.Printf("sustained: offered=%d in %s (%.1f/s, %d late for -c) accepted=%d failed=%d users=%d seed=%d\n",
+		o.count, streamed.Round(100*time.Millisecond), float64(o.count)/streamed.Seconds(), late, len(posts), failures.Load(), o.users, o.seed)
+	so := o
+	so.duration = streamed
+	so.scenario = "sustained/post"
+	if err := printLatencies(so, posts, int(failures.Load()), ""); err != nil {
+		return err
+	}
+	so.scenario = "sustained/settle"
+	if err := printLatencies(so, settles, bad, fmt.Sprintf(" latency=server(createdAt..completedAt) last-terminal=%+.1fs-after-stream",
+		lastEnd.Sub(streamEnd).Seconds())); err != nil {
+		return err
+	}
+	so.scenario = "sustained/list"
+	if err := printLatencies(so, lists, 0, fmt.Sprintf(" every=%s", o.listEvery)); err != nil {
+		return err
+	}
+	fmt.Printf("sustained: stuck transactions re-driven=%.0f\n", redriven1-redriven0)
+	if depths != nil {
+		fmt.Printf("sustained: deepest queues (ready messages) %s\n", depths.report())
+	}
+	return nil
+}
+
+// queueDepths samples the ready messages of every queue of the contract (and its retry queue).
+type queueDepths struct {
+	conn *amqp.Connection
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	mu      sync.Mutex
+	deepest map[string]int
+	err     error
+}
+
+func watchQueues(url string) (*queueDepths, error) {
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		return nil, fmt.Errorf("queue depths: %w", err)
+	}
+	q := &queueDepths{conn: conn, done: make(chan struct{}), deepest: map[string]int{}}
+	var names []string
+	for _, queue := range contract.Topology().Queues {
+		names = append(names, queue.Name)
+	}
+	q.wg.Go(func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if err := q.sample(names); err != nil {
+				q.mu.Lock()
+				q.err = err
+				q.mu.Unlock()
+				return
+			}
+			select {
+			case <-q.done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return q, nil
+}
+
+// sample reads each queue's depth with a passive declare (which creates nothing).
+func (q *queueDepths) sample(names []string) error {
+	ch, err := q.conn.Channel()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ch.Close() }()
+	for _, name := range names {
+		st, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
+		if err != nil {
+			return fmt.Errorf("queue %s: %w", name, err)
+		}
+		q.mu.Lock()
+		q.deepest[name] = max(q.deepest[name], st.Messages)
+		q.mu.Unlock()
+	}
+	return nil
+}
+
+func (q *queueDepths) stop() {
+	close(q.done)
+	q.wg.Wait()
+	_ = q.conn.Close()
+}
+
+func (q *queueDepths) report() string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return "unknown: " + q.err.Error()
+	}
+	var parts []string
+	for name, n := range q.deepest {
+		parts = append(parts, fmt.Sprintf("%s=%d", name, n))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
+}
