@@ -58,7 +58,8 @@ type TransactionProcessingData struct {
 }
 
 // WalletFinalizedData is the wallet's answer: the legs were applied (money moved) or rejected (nothing
-// moved). Balances, when present, are the balances in cents after the legs, by user id.
+// moved). Balances, when present, are the payer's balance in cents after the debit, by user id (a
+// credit is applied after the outcome is recorded, so its balance is not known when the answer is).
 type WalletFinalizedData struct {
 	TransactionID string           `json:"transactionId"`
 	Outcome       string           `json:"outcome"`

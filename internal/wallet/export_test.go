@@ -21,3 +21,9 @@ func (m *Module) Decide(ctx context.Context, p contract.TransactionProcessingDat
 func (m *Module) Commit(ctx context.Context, p contract.TransactionProcessingData, d Decision) error {
 	return m.svc.commit(ctx, p, d)
 }
+
+// Record is Commit up to the recorded outcome: what a crash right after the record leaves.
+func (m *Module) Record(ctx context.Context, p contract.TransactionProcessingData, d Decision) error {
+	_, _, err := m.svc.recordOutcome(ctx, p, d)
+	return err
+}

@@ -28,11 +28,11 @@ const (
 const reasonTransactionFailed = "transaction_failed"
 
 // finalizationDoc is the wallet's one recorded outcome of a transaction, keyed by its id: inserting it
-// decides the outcome once and for all (the first insert wins, on every MongoDB-wire server). The
-// answer it owes travels in its outbox: written in the same insert for a rejection, and by announce
-// once every leg of an application is applied (Event is nil until then). Event is kept after
-// publication so that a redelivered transaction.processing re-sends the very same event (same id)
-// rather than a new decision.
+// decides the outcome once and for all (the first insert wins, on every MongoDB-wire server), and the
+// answer it owes travels in its outbox, written in the same insert: an application's answer parked
+// (outbox.Park) until its credits are applied, so that it never goes out before the money moved.
+// Event is kept after publication so that a redelivered transaction.processing re-sends the very same
+// event (same id) rather than a new decision.
 type finalizationDoc struct {
 	TransactionID  string          `bson:"_id"`
 	Outcome        string          `bson:"outcome"`
@@ -79,18 +79,6 @@ func (f *finalizations) get(ctx context.Context, txID string) (finalizationDoc, 
 		return d, false, fmt.Errorf("find finalization of %s: %w", txID, err)
 	}
 	return d, true, nil
-}
-
-// announce sets ev as the answer to txID's application and owes it, unless an answer is set already
-// (another delivery announced first). It reports whether ev is the answer.
-func (f *finalizations) announce(ctx context.Context, txID string, ev contract.Event) (bool, error) {
-	res, err := f.coll.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: txID}, {Key: "event", Value: bson.D{{Key: "$exists", Value: false}}}},
-		outbox.Push(bson.D{{Key: "$set", Value: bson.D{{Key: "event", Value: ev}}}}, ev))
-	if err != nil {
-		return false, fmt.Errorf("announce finalization of %s: %w", txID, err)
-	}
-	return res.ModifiedCount > 0, nil
 }
 
 // resend owes d's event again, unless it is still waiting in the outbox. It reports whether it queued it.

@@ -56,10 +56,10 @@ func (h *handlers) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	entries, total, err := h.svc.History(r.Context(), caller(r), page.Limit, page.Offset)
+	body, err := h.svc.History(r.Context(), caller(r), page.Limit, page.Offset)
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, History{Entries: entries, Total: total, Limit: page.Limit, Offset: page.Offset})
+	httpx.WriteEncoded(w, http.StatusOK, body)
 	return nil
 }

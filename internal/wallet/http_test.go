@@ -194,8 +194,8 @@ func TestLaggingProjectionHeals(t *testing.T) {
 		bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: int64(1)}, {Key: "balance", Value: int64(4_00)}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if f := h.topup(u, 1); f.Balances[u.id] != 10_01 {
-		t.Fatalf("top-up on a lagging wallet finalized as %+v, want balance 1001", f)
+	if f := h.topup(u, 1); f.Outcome != contract.OutcomeApplied {
+		t.Fatalf("top-up on a lagging wallet finalized as %+v", f)
 	}
 	if w := h.walletOf(u); w.Balance != 10_01 || w.Version != 3 {
 		t.Fatalf("wallet = %+v, want 10.01 at version 3", w)

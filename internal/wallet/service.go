@@ -9,6 +9,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/money"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
@@ -63,44 +64,42 @@ func (s *Service) Wallet(ctx context.Context, userID string) (Wallet, error) {
 	return w, nil
 }
 
-// History returns a page of userID's ledger, newest first. It is read from the entries themselves;
-// a page read at a wallet version is the same forever (entries are never changed or removed), so it is
-// cached under that version, and a balance change, which gives the wallet a new version, moves readers
-// to new keys.
-func (s *Service) History(ctx context.Context, userID string, limit, offset int) ([]Entry, int64, error) {
+// History returns a page of userID's ledger, newest first, encoded as the response body. It is read
+// from the entries themselves; a page read at a wallet version is the same forever (entries are never
+// changed or removed), so it is cached, as encoded, under that version, and a balance change, which
+// gives the wallet a new version, moves readers to new keys.
+func (s *Service) History(ctx context.Context, userID string, limit, offset int) ([]byte, error) {
 	w, err := s.Wallet(ctx, userID)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	key := historyKey(userID, w.Version, limit, offset)
-	var page historyPage
-	if hit, _ := cache.GetJSON(ctx, s.cache, key, &page); hit {
-		return page.Entries, page.Total, nil
+	if body, err := s.cache.Get(ctx, key); err == nil {
+		return body, nil
 	}
 	docs, total, err := s.ledger.history(ctx, userID, limit, offset)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	page = historyPage{Entries: make([]Entry, len(docs)), Total: total}
+	page := History{Entries: make([]Entry, len(docs)), Total: total, Limit: limit, Offset: offset}
 	for i, d := range docs {
 		page.Entries[i] = d.view()
+	}
+	body, err := httpx.EncodeJSON(page)
+	if err != nil {
+		return nil, fmt.Errorf("encode history page: %w", err)
 	}
 	// Entries are numbered 1, 2, … per wallet, so the page is the one of version w.Version exactly when
 	// the wallet holds that many; otherwise an entry came since (or the wallet read was stale).
 	if total == w.Version {
-		_ = cache.SetJSON(ctx, s.cache, key, page, WalletCacheTTL)
+		_ = s.cache.Set(ctx, key, body, WalletCacheTTL)
 	}
-	return page.Entries, page.Total, nil
+	return body, nil
 }
 
+// historyKey is where a history page is kept, as the response body it is.
 func historyKey(userID string, version int64, limit, offset int) string {
-	return fmt.Sprintf("wallet:history:%s:%d:%d:%d", userID, version, limit, offset)
-}
-
-// historyPage is a cached page of a wallet's history.
-type historyPage struct {
-	Entries []Entry `json:"entries"`
-	Total   int64   `json:"total"`
+	return fmt.Sprintf("wallet:historybody:%s:%d:%d:%d", userID, version, limit, offset)
 }
 
 // CreateWallet opens userID's wallet, once whatever the redeliveries, with the configured initial
@@ -220,19 +219,10 @@ func (s *Service) applyLeg(ctx context.Context, d decision, lg leg) error {
 	return nil
 }
 
-// commit records d's outcome unless one is recorded already, and settles the one that is. A rejection
-// it records is announced in the same write; an application is announced once its credits are applied.
+// commit records d's outcome, with its answer, unless one is recorded already, and settles the one
+// that is. A rejection's answer goes out at once; an application's waits for its credits.
 func (s *Service) commit(ctx context.Context, p contract.TransactionProcessingData, d decision) error {
-	rec := finalizationDoc{TransactionID: p.TransactionID, Outcome: d.outcome, Reason: d.reason, Source: sourceProcessing,
-		CreatedAt: s.clock()}
-	if d.outcome == contract.OutcomeRejected {
-		ev, err := s.finalizedEvent(ctx, rec, nil)
-		if err != nil {
-			return err
-		}
-		rec.Event, rec.Pending = &ev, outbox.Owe(ev)
-	}
-	f, inserted, err := s.final.record(ctx, rec)
+	f, inserted, err := s.recordOutcome(ctx, p, d)
 	if err != nil {
 		return err
 	}
@@ -247,27 +237,43 @@ func (s *Service) commit(ctx context.Context, p contract.TransactionProcessingDa
 	return s.settle(ctx, f, p, d)
 }
 
+// recordOutcome inserts d's outcome and its answer unless an outcome is recorded already, and
+// returns the recorded one; inserted reports whether it is d's.
+func (s *Service) recordOutcome(ctx context.Context, p contract.TransactionProcessingData, d decision) (finalizationDoc, bool, error) {
+	rec := finalizationDoc{TransactionID: p.TransactionID, Outcome: d.outcome, Reason: d.reason, Source: sourceProcessing,
+		CreatedAt: s.clock()}
+	var balances map[string]int64 // the debits'; the credits come after the record
+	if len(d.entries) > 0 {
+		balances = make(map[string]int64, len(d.entries))
+		for _, e := range d.entries {
+			balances[e.UserID] = e.BalanceAfter
+		}
+	}
+	ev, err := contract.NewEvent(ctx, contract.WalletEvents, contract.WalletTxFinalized, s.clock(), contract.WalletFinalizedData{
+		TransactionID: p.TransactionID, Outcome: d.outcome, Reason: d.reason, Balances: balances})
+	if err != nil {
+		return finalizationDoc{}, false, fmt.Errorf("finalize %s: %w", p.TransactionID, err)
+	}
+	rec.Event, rec.Pending = &ev, outbox.Owe(ev)
+	if d.outcome == contract.OutcomeApplied {
+		rec.Pending = outbox.Park(ev)
+	}
+	return s.final.record(ctx, rec)
+}
+
 // settle finishes what a recorded outcome implies: a rejection has all its applied legs reversed; an
-// application has all its legs applied (d holds what this delivery read and applied already, if it
-// decided) and is announced with the balances after them. The answer to transaction.processing is owed
-// again if it went out already.
+// application whose answer has not gone out yet has all its legs applied (d holds what this delivery
+// read and applied already, if it decided), which releases the answer. An answer that went out is
+// owed again.
 func (s *Service) settle(ctx context.Context, f finalizationDoc, p contract.TransactionProcessingData, d decision) error {
 	switch {
 	case f.Outcome == contract.OutcomeRejected:
 		if err := s.reverseAll(ctx, f.TransactionID); err != nil {
 			return err
 		}
-	case f.Event == nil:
-		balances, err := s.applyAll(ctx, legsOf(p), d)
-		if err != nil {
+	case len(f.Outbox) > 0:
+		if err := s.applyAll(ctx, legsOf(p), d); err != nil {
 			return err
-		}
-		ev, err := s.finalizedEvent(ctx, f, balances)
-		if err != nil {
-			return err
-		}
-		if announced, err := s.final.announce(ctx, f.TransactionID, ev); err != nil || !announced {
-			return err // not announced: another delivery did, with its own event
 		}
 		s.outbox.Notify(f.TransactionID)
 		return nil
@@ -282,9 +288,8 @@ func (s *Service) settle(ctx context.Context, f finalizationDoc, p contract.Tran
 	return nil
 }
 
-// applyAll applies every leg not in d.entries yet (each once, whoever applies it) and returns the
-// balances after them, by owner.
-func (s *Service) applyAll(ctx context.Context, legs []leg, d decision) (map[string]int64, error) {
+// applyAll applies every leg not in d.entries yet, each once whoever applies it.
+func (s *Service) applyAll(ctx context.Context, legs []leg, d decision) error {
 	if d.wallets == nil {
 		owners := make([]string, len(legs))
 		for i, lg := range legs {
@@ -292,30 +297,19 @@ func (s *Service) applyAll(ctx context.Context, legs []leg, d decision) (map[str
 		}
 		wallets, err := s.ledger.walletsOf(ctx, owners)
 		if err != nil {
-			return nil, fmt.Errorf("apply legs: %w", err)
+			return fmt.Errorf("apply legs: %w", err)
 		}
 		d = decision{wallets: wallets, entries: map[string]entryDoc{}}
 	}
-	balances := map[string]int64{}
 	for _, lg := range legs {
-		if _, done := d.entries[lg.Name]; !done {
-			if err := s.applyLeg(ctx, d, lg); err != nil {
-				return nil, err
-			}
+		if _, done := d.entries[lg.Name]; done {
+			continue
 		}
-		balances[lg.UserID] = d.entries[lg.Name].BalanceAfter
+		if err := s.applyLeg(ctx, d, lg); err != nil {
+			return err
+		}
 	}
-	return balances, nil
-}
-
-// finalizedEvent is the answer to f's transaction.processing.
-func (s *Service) finalizedEvent(ctx context.Context, f finalizationDoc, balances map[string]int64) (contract.Event, error) {
-	ev, err := contract.NewEvent(ctx, contract.WalletEvents, contract.WalletTxFinalized, s.clock(), contract.WalletFinalizedData{
-		TransactionID: f.TransactionID, Outcome: f.Outcome, Reason: f.Reason, Balances: balances})
-	if err != nil {
-		return ev, fmt.Errorf("finalize %s: %w", f.TransactionID, err)
-	}
-	return ev, nil
+	return nil
 }
 
 // Fail handles transaction.failed: it records a tombstone, so that a processing event arriving late
@@ -336,7 +330,7 @@ func (s *Service) Fail(ctx context.Context, tx contract.TransactionData) error {
 		s.logger.WarnContext(ctx, "transaction.failed for a transaction the wallet applied; reversing it", "transaction_id", tx.ID)
 		p := contract.TransactionProcessingData{TransactionID: tx.ID, Type: tx.Type, UserID: tx.UserID, RecipientID: tx.RecipientID,
 			Amount: tx.Amount, Currency: tx.Currency}
-		if _, err := s.applyAll(ctx, legsOf(p), decision{}); err != nil {
+		if err := s.applyAll(ctx, legsOf(p), decision{}); err != nil {
 			return err
 		}
 	}

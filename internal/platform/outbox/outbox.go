@@ -47,6 +47,17 @@ func Owe(events ...contract.Event) Pending {
 	return Pending{Outbox: events, Since: &since}
 }
 
+// Park is the outbox of a document inserted with events that must wait for work done after the
+// insert: no sweep publishes them, only a Relay's Notify of the document does. The writer notifies
+// once that work is done; after a crash, whatever redoes the work (a redelivery) must notify again.
+// A Push to the document marks it as usual, which ends the wait.
+func Park(events ...contract.Event) Pending {
+	return Pending{Outbox: events, Since: &parkedSince}
+}
+
+// parkedSince is the mark of a parked outbox: a time no sweep's cutoff reaches.
+var parkedSince = time.Date(9999, time.January, 1, 0, 0, 0, 0, time.UTC)
+
 // Push adds to update (a document of update operators such as $set) the operators that append events
 // to a document's outbox and mark it, so that the state change and its events are one write:
 // outbox.Push(bson.D{{Key: "$set", Value: ...}}, ev). It uses $push and $min, so update must not.

@@ -427,3 +427,30 @@ func TestEventPushedDuringPublishIsSwept(t *testing.T) {
 		return len(pendingIDs(t, coll, "busy")) == 0 && !marked(t, coll, "busy")
 	})
 }
+
+// TestParkedEventsWaitForNotify: no sweep publishes a parked outbox, however old; a Notify of its
+// document does, and the document ends unmarked like any other.
+func TestParkedEventsWaitForNotify(t *testing.T) {
+	ctx := context.Background()
+	coll := collection(t)
+	old := time.Now().Add(-time.Minute)
+	parked, owed := newEvent(t, 1, old), newEvent(t, 2, old)
+	if _, err := coll.InsertOne(ctx, doc{ID: "parked", Pending: outbox.Park(parked)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := coll.InsertOne(ctx, doc{ID: "owed", Pending: outbox.Owe(owed)}); err != nil {
+		t.Fatal(err)
+	}
+	pub := &recorder{}
+	r, _ := startRelay(t, coll, pub, outbox.Options{SweepInterval: 20 * time.Millisecond, SweepMinAge: 10 * time.Millisecond})
+	testenv.Eventually(t, 10*time.Second, "the owed event swept", func() bool { return slices.Contains(pub.ids(), owed.ID) })
+	time.Sleep(200 * time.Millisecond) // more sweeps go by
+	if slices.Contains(pub.ids(), parked.ID) {
+		t.Fatal("a sweep published a parked event")
+	}
+	r.Notify("parked")
+	testenv.Eventually(t, 10*time.Second, "the parked event published after Notify", func() bool { return slices.Contains(pub.ids(), parked.ID) })
+	testenv.Eventually(t, 10*time.Second, "the parked document emptied and unmarked", func() bool {
+		return len(pendingIDs(t, coll, "parked")) == 0 && !marked(t, coll, "parked")
+	})
+}
