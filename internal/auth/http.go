@@ -77,7 +77,7 @@ func (h *handlers) register(rt *httpx.Router) {
 	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/users/search", ID: "searchUsers", Tags: utags, Auth: true,
 		Summary:   "Find users by name (case-insensitive, literal) or email prefix",
 		Query:     []openapi.Param{{Name: "q", Description: "text to find", Required: true, Constraints: `minLength:"2" maxLength:"100"`}},
-		Responses: []openapi.Response{{Status: 200, Description: "at most 20 users", Body: SearchResult{}}}, Errors: []int{400, 401}}, h.search)
+		Responses: []openapi.Response{{Status: 200, Description: "at most 20 users, in the order of the text they matched", Body: SearchResult{}}}, Errors: []int{400, 401}}, h.search)
 	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/users/me", ID: "getMe", Tags: utags, Auth: true,
 		Summary:   "The signed-in user",
 		Responses: []openapi.Response{{Status: 200, Description: "the user", Body: User{}}}, Errors: []int{401}}, h.me)

@@ -62,6 +62,9 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 	if err := st.ensureIndexes(ctx); err != nil {
 		return nil, err
 	}
+	if err := st.indexUnsearchable(ctx); err != nil {
+		return nil, err
+	}
 	load := jwtsign.Load
 	if cfg.CreateKeys {
 		load = jwtsign.LoadOrCreate

@@ -71,7 +71,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (SignIn, error)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	d := userDoc{ID: bson.NewObjectIDFromTimestamp(now), FirstName: v.FirstName, MiddleName: v.MiddleName,
-		LastName: v.LastName, Email: v.Email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+		LastName: v.LastName, Email: v.Email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now, SearchVersion: 1}
 	ev, err := contract.NewEvent(ctx, contract.AuthEvents, contract.UserSignup, now, contract.UserSignupData{
 		UserID: d.ID.Hex(), Email: d.Email, FirstName: d.FirstName, LastName: d.LastName, CreatedAt: now})
 	if err != nil {
@@ -201,8 +201,9 @@ func (s *Service) Users(ctx context.Context, limit, offset int) ([]PublicUser, i
 	return out, total, nil
 }
 
-// Search finds up to 20 users by name or email prefix; q is 2–100 characters of free text, matched
-// literally. A hit shows its email only when q is the start of it.
+// Search finds up to 20 users by name or email prefix (search.go), in the order of the text they
+// matched; q is 2–100 characters of free text, matched literally. A hit shows its email only when q
+// is the start of it.
 func (s *Service) Search(ctx context.Context, q string) ([]SearchUser, error) {
 	q = freetext.Normalize(q)
 	if msg := freetext.Problem(q); msg != "" {
@@ -235,6 +236,9 @@ func (s *Service) UpdateMe(ctx context.Context, id string, req UpdateRequest) (U
 	d, err := s.store.updateNames(ctx, id, c, s.now().UTC().Truncate(time.Millisecond))
 	if err != nil {
 		return User{}, err
+	}
+	if err := s.store.dropTerms(ctx, d.ID, d.SearchVersion); err != nil { // left, they only cost the search a filtered-out read
+		s.logger.WarnContext(ctx, "old search terms not removed", "user_id", id, "err", err)
 	}
 	if err := s.cache.Delete(ctx, userKey(id)); err != nil {
 		s.logger.WarnContext(ctx, "user cache not invalidated", "user_id", id, "err", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -31,6 +30,7 @@ type userDoc struct {
 	PasswordHash   string        `bson:"passwordHash"`
 	CreatedAt      time.Time     `bson:"createdAt"`
 	UpdatedAt      time.Time     `bson:"updatedAt"`
+	SearchVersion  int64         `bson:"searchVersion"` // which search terms are this user's (search.go)
 	outbox.Pending `bson:",inline"`
 }
 
@@ -70,17 +70,18 @@ type revokedDoc struct {
 	RevokedAt time.Time `bson:"revokedAt"`
 }
 
-// store runs the auth service's queries. Collections: users, login_attempts and login_buckets (the
-// throttle), revoked_tokens.
+// store runs the auth service's queries. Collections: users, user_terms (the search, search.go),
+// login_attempts and login_buckets (the throttle), revoked_tokens.
 type store struct {
 	users    *mongo.Collection
+	terms    *mongo.Collection
 	attempts *mongo.Collection
 	buckets  *mongo.Collection
 	revoked  *mongo.Collection
 }
 
 func newStore(db *mongo.Database) *store {
-	return &store{users: db.Collection("users"), attempts: db.Collection("login_attempts"),
+	return &store{users: db.Collection("users"), terms: db.Collection("user_terms"), attempts: db.Collection("login_attempts"),
 		buckets: db.Collection("login_buckets"), revoked: db.Collection("revoked_tokens")}
 }
 
@@ -94,6 +95,9 @@ func (s *store) ensureIndexes(ctx context.Context) error {
 		mongo.IndexModel{Keys: bson.D{{Key: "createdAt", Value: 1}}, Options: options.Index().SetName("createdAt")},
 	); err != nil {
 		return fmt.Errorf("users indexes: %w", err)
+	}
+	if err := mongox.EnsureIndexes(ctx, s.terms, termIndexes...); err != nil {
+		return fmt.Errorf("user_terms indexes: %w", err)
 	}
 	if err := mongox.EnsureIndexes(ctx, s.attempts, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}); err != nil {
 		return fmt.Errorf("login_attempts indexes: %w", err)
@@ -109,9 +113,14 @@ func (s *store) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
+// insertUser stores d after its search terms.
 func (s *store) insertUser(ctx context.Context, d userDoc) error {
+	if err := s.insertTerms(ctx, d); err != nil {
+		return err
+	}
 	if _, err := s.users.InsertOne(ctx, d); err != nil {
 		if mongox.IsDuplicateKey(err) {
+			_ = s.dropTerms(ctx, d.ID, d.SearchVersion+1) // else left behind for the search to filter out
 			return failure.New(failure.EmailTaken, "an account with this email already exists")
 		}
 		return fmt.Errorf("insert user: %w", err)
@@ -156,22 +165,6 @@ func (s *store) listUsers(ctx context.Context, limit, offset int) ([]userDoc, in
 	return docs, total, err
 }
 
-// searchUsers matches q literally and case-insensitively inside first, middle or last name, or as a
-// prefix of the email. q is quoted, so regex metacharacters mean themselves.
-func (s *store) searchUsers(ctx context.Context, q string, limit int) ([]userDoc, error) {
-	lit := regexp.QuoteMeta(q)
-	contains := bson.Regex{Pattern: lit, Options: "i"}
-	filter := bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: "firstName", Value: contains}},
-		bson.D{{Key: "middleName", Value: contains}},
-		bson.D{{Key: "lastName", Value: contains}},
-		bson.D{{Key: "email", Value: bson.Regex{Pattern: "^" + lit, Options: "i"}}},
-	}}}
-	opts := options.Find().SetSort(bson.D{{Key: "firstName", Value: 1}, {Key: "lastName", Value: 1}, {Key: "_id", Value: 1}}).
-		SetLimit(int64(limit)).SetProjection(publicProjection)
-	return s.find(ctx, filter, opts)
-}
-
 func (s *store) find(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]userDoc, error) {
 	cur, err := s.users.Find(ctx, filter, opts)
 	if err != nil {
@@ -182,37 +175,6 @@ func (s *store) find(ctx context.Context, filter bson.D, opts *options.FindOptio
 		return nil, fmt.Errorf("read users: %w", err)
 	}
 	return docs, nil
-}
-
-func (s *store) updateNames(ctx context.Context, id string, c nameChange, now time.Time) (userDoc, error) {
-	oid, err := bson.ObjectIDFromHex(id)
-	if err != nil {
-		return userDoc{}, failure.New(failure.NotFound, "no such user")
-	}
-	set := bson.D{{Key: "updatedAt", Value: now}}
-	update := bson.D{}
-	if c.FirstName != nil {
-		set = append(set, bson.E{Key: "firstName", Value: *c.FirstName})
-	}
-	if c.LastName != nil {
-		set = append(set, bson.E{Key: "lastName", Value: *c.LastName})
-	}
-	if c.MiddleName != nil {
-		if *c.MiddleName == "" {
-			update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "middleName", Value: ""}}})
-		} else {
-			set = append(set, bson.E{Key: "middleName", Value: *c.MiddleName})
-		}
-	}
-	update = append(update, bson.E{Key: "$set", Value: set})
-	res, err := s.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, update)
-	if err != nil {
-		return userDoc{}, fmt.Errorf("update user: %w", err)
-	}
-	if res.MatchedCount == 0 {
-		return userDoc{}, failure.New(failure.NotFound, "no such user")
-	}
-	return s.userByID(ctx, id)
 }
 
 // claimAttempt counts an attempt in bucket b under policy p: it claims the slot after the newest one

@@ -34,7 +34,7 @@ func planOf(t *testing.T, db *mongo.Database, coll string, filter, sort bson.D) 
 func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 	ctx := context.Background()
 	db := openEmbeddedT(t, tempDir(t), nil).Database("mongox")
-	txs, mails := db.Collection("txs"), db.Collection("mails")
+	txs, mails, terms := db.Collection("txs"), db.Collection("mails"), db.Collection("terms")
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -50,6 +50,7 @@ func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 		idx("key", bson.D{{Key: "key", Value: 1}}, true),
 		idx("outboxSince", bson.D{{Key: "outboxSince", Value: 1}}, false)))
 	must(EnsureIndexes(ctx, mails, idx("due", bson.D{{Key: "state", Value: 1}, {Key: "nextAttemptAt", Value: 1}}, false)))
+	must(EnsureIndexes(ctx, terms, idx("term", bson.D{{Key: "term", Value: 1}}, false)))
 	now := time.Now()
 	var docs []any
 	for i := range 300 {
@@ -64,6 +65,8 @@ func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 	must(err)
 	_, err = mails.InsertOne(ctx, bson.D{{Key: "state", Value: "pending"}, {Key: "nextAttemptAt", Value: now}})
 	must(err)
+	_, err = terms.InsertMany(ctx, []any{bson.D{{Key: "term", Value: "ADA"}}, bson.D{{Key: "term", Value: "DA"}}})
+	must(err)
 
 	for _, tc := range []struct {
 		coll         string
@@ -77,6 +80,8 @@ func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 		{"txs", bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{"tx001", "tx002"}}}}}, nil},
 		{"mails", bson.D{{Key: "state", Value: "pending"}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
 			bson.D{{Key: "nextAttemptAt", Value: 1}}},
+		{"terms", bson.D{{Key: "term", Value: bson.D{{Key: "$gte", Value: "AD"}, {Key: "$lt", Value: "AD\U0010FFFF"}}}}, // the user search
+			bson.D{{Key: "term", Value: 1}}},
 	} {
 		plan := planOf(t, db, tc.coll, tc.filter, tc.sort)
 		if !strings.Contains(plan, "USING INDEX") || strings.Contains(plan, "SCAN") {
