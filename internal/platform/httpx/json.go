@@ -93,6 +93,7 @@ func EncodeJSON(v any) ([]byte, error) {
 // WriteEncoded writes body, a JSON document from EncodeJSON, with status.
 func WriteEncoded(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body))) // else a body over 2 KB goes out in chunks
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -1,6 +1,7 @@
 package httpx_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -286,6 +287,23 @@ func TestWriteEncodedAnswersAsWriteJSON(t *testing.T) {
 		kept.Header().Get("Content-Type") != direct.Header().Get("Content-Type") {
 		t.Errorf("WriteEncoded: %d %q %q; WriteJSON: %d %q %q", kept.Code, kept.Header().Get("Content-Type"), kept.Body,
 			direct.Code, direct.Header().Get("Content-Type"), direct.Body)
+	}
+
+	large, err := httpx.EncodeJSON(map[string]string{"note": strings.Repeat("x", 8<<10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { httpx.WriteEncoded(w, http.StatusOK, large) }))
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.ContentLength != int64(len(large)) || len(res.TransferEncoding) != 0 || !bytes.Equal(got, large) {
+		t.Errorf("a large kept body: length %d, transfer encoding %v, %d bytes read; want %d bytes, not chunked",
+			res.ContentLength, res.TransferEncoding, len(got), len(large))
 	}
 }
 
