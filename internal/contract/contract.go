@@ -116,6 +116,31 @@ func (e Event) Message() (bus.Message, error) {
 	return bus.Message{ID: e.ID, Exchange: e.Exchange, Type: e.Type, Timestamp: e.OccurredAt, Headers: e.Headers, Body: body}, nil
 }
 
+// Received is a decoded event as its handler sees it: the envelope's id and type, the data, and which
+// delivery of the message this is (1 on the first).
+type Received[T any] struct {
+	ID      string
+	Type    string
+	Data    T
+	Attempt int
+}
+
+// On returns the handler of events of type typ: it decodes the message (Decode) and checks its type —
+// a failure of either is permanent, so the message goes to the dead-letter queue — then calls h.
+func On[T any](typ string, h func(context.Context, Received[T]) error) bus.Handler {
+	return func(ctx context.Context, msg bus.Message) error {
+		var data T
+		env, err := Decode(msg, &data)
+		if err != nil {
+			return err
+		}
+		if env.Type != typ {
+			return bus.Permanent(fmt.Errorf("event %s has type %q, want %q", env.ID, env.Type, typ))
+		}
+		return h(ctx, Received[T]{ID: env.ID, Type: env.Type, Data: data, Attempt: msg.Attempt})
+	}
+}
+
 // Decode parses msg's envelope and its data into v, as strictly as a request body (strictjson): no
 // duplicate, unknown or case-variant member names, valid UTF-8, the right JSON types. Any error is
 // permanent: redelivery cannot fix it. Because unknown members are refused, a field is added to an

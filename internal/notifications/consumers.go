@@ -8,6 +8,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
 // consumers returns the notifications queues. A handler only records which mails the event owes
@@ -15,41 +16,25 @@ import (
 // holds up, retries or dead-letters an event.
 func (m *Module) consumers() bus.Handlers {
 	return bus.Handlers{
-		contract.Queue("notifications", contract.UserSignup):           m.onUserSignup,
-		contract.Queue("notifications", contract.TransactionCompleted): m.onTransactionCompleted,
-		contract.Queue("notifications", contract.TransactionFailed):    m.onTransactionFailed,
+		contract.Queue("notifications", contract.UserSignup):           contract.On(contract.UserSignup, m.onUserSignup),
+		contract.Queue("notifications", contract.TransactionCompleted): contract.On(contract.TransactionCompleted, m.onTransactionCompleted),
+		contract.Queue("notifications", contract.TransactionFailed):    contract.On(contract.TransactionFailed, m.onTransactionFailed),
 	}
 }
 
-// decode parses msg as an event of type want into v; every failure is permanent (to the DLQ).
-func decode(msg bus.Message, want string, v any) (contract.Envelope, error) {
-	env, err := contract.Decode(msg, v)
-	if err != nil {
-		return env, err
-	}
-	if env.Type != want {
-		return env, bus.Permanent(fmt.Errorf("event %s has type %q, want %q", env.ID, env.Type, want))
-	}
-	return env, nil
-}
-
-func (m *Module) onUserSignup(ctx context.Context, msg bus.Message) error {
-	var d contract.UserSignupData
-	env, err := decode(msg, contract.UserSignup, &d)
-	if err != nil {
-		return err
-	}
+func (m *Module) onUserSignup(ctx context.Context, ev contract.Received[contract.UserSignupData]) error {
+	d := ev.Data
 	if d.UserID == "" || d.FirstName == "" {
-		return bus.Permanent(fmt.Errorf("user.signup %s: missing userId or firstName", env.ID))
+		return bus.Permanent(fmt.Errorf("user.signup %s: missing userId or firstName", ev.ID))
 	}
 	if a, err := mail.ParseAddress(d.Email); err != nil || a.Address != d.Email {
-		return bus.Permanent(fmt.Errorf("user.signup %s: email %q is not a plain address", env.ID, d.Email))
+		return bus.Permanent(fmt.Errorf("user.signup %s: email %q is not a plain address", ev.ID, d.Email))
 	}
 	u := User{ID: d.UserID, Email: d.Email, FirstName: d.FirstName, LastName: d.LastName}
 	if err := m.store.addUser(ctx, u); err != nil {
 		return err
 	}
-	return m.owe(ctx, env.ID, owed{TemplateWelcome, u.ID, u, mailData{FirstName: u.FirstName, LastName: u.LastName}})
+	return m.owe(ctx, ev.ID, owed{TemplateWelcome, u.ID, u, mailData{FirstName: u.FirstName, LastName: u.LastName}})
 }
 
 // validTransaction checks what the mails need of a transaction event.
@@ -67,20 +52,16 @@ func validTransaction(tx contract.TransactionData) error {
 	return nil
 }
 
-func (m *Module) onTransactionCompleted(ctx context.Context, msg bus.Message) error {
-	var tx contract.TransactionData
-	env, err := decode(msg, contract.TransactionCompleted, &tx)
-	if err != nil {
-		return err
-	}
+func (m *Module) onTransactionCompleted(ctx context.Context, ev contract.Received[contract.TransactionData]) error {
+	tx := ev.Data
 	if err := validTransaction(tx); err != nil {
-		return bus.Permanent(fmt.Errorf("transaction.completed %s: %w", env.ID, err))
+		return bus.Permanent(fmt.Errorf("transaction.completed %s: %w", ev.ID, err))
 	}
 	parties := []string{tx.UserID}
 	if tx.Type == contract.TypeTransfer {
 		parties = append(parties, tx.RecipientID)
 	}
-	users, err := m.known(ctx, msg, parties...)
+	users, err := m.known(ctx, ev.Attempt, parties...)
 	if err != nil {
 		return err
 	}
@@ -88,25 +69,21 @@ func (m *Module) onTransactionCompleted(ctx context.Context, msg bus.Message) er
 	d := m.txData(tx)
 	if tx.Type == contract.TypeTopup {
 		d.FirstName, d.LastName = user.FirstName, user.LastName
-		return m.owe(ctx, env.ID, owed{TemplateTopupCompleted, tx.ID, user, d})
+		return m.owe(ctx, ev.ID, owed{TemplateTopupCompleted, tx.ID, user, d})
 	}
 	recipient := users[1]
 	sent, received := d, d
 	sent.FirstName, sent.LastName, sent.Counterparty = user.FirstName, user.LastName, recipient.FullName()
 	received.FirstName, received.LastName, received.Counterparty = recipient.FirstName, recipient.LastName, user.FullName()
-	return m.owe(ctx, env.ID, owed{TemplateTransferSent, tx.ID, user, sent}, owed{TemplateTransferReceived, tx.ID, recipient, received})
+	return m.owe(ctx, ev.ID, owed{TemplateTransferSent, tx.ID, user, sent}, owed{TemplateTransferReceived, tx.ID, recipient, received})
 }
 
-func (m *Module) onTransactionFailed(ctx context.Context, msg bus.Message) error {
-	var tx contract.TransactionData
-	env, err := decode(msg, contract.TransactionFailed, &tx)
-	if err != nil {
-		return err
-	}
+func (m *Module) onTransactionFailed(ctx context.Context, ev contract.Received[contract.TransactionData]) error {
+	tx := ev.Data
 	if err := validTransaction(tx); err != nil {
-		return bus.Permanent(fmt.Errorf("transaction.failed %s: %w", env.ID, err))
+		return bus.Permanent(fmt.Errorf("transaction.failed %s: %w", ev.ID, err))
 	}
-	users, err := m.known(ctx, msg, tx.UserID)
+	users, err := m.known(ctx, ev.Attempt, tx.UserID)
 	if err != nil {
 		return err
 	}
@@ -119,17 +96,16 @@ func (m *Module) onTransactionFailed(ctx context.Context, msg bus.Message) error
 			d.Counterparty = r[0].FullName()
 		}
 	}
-	return m.owe(ctx, env.ID, owed{TemplateTransactionFailed, tx.ID, user, d})
+	return m.owe(ctx, ev.ID, owed{TemplateTransactionFailed, tx.ID, user, d})
 }
 
 // known returns the users with ids, in that order, read at once; or a retryable error while the
 // user.signup of one of them has not arrived: the bus brings the event back later, and dead-letters it
 // if the user never shows up.
-func (m *Module) known(ctx context.Context, msg bus.Message, ids ...string) ([]User, error) {
+func (m *Module) known(ctx context.Context, attempt int, ids ...string) ([]User, error) {
 	users, err := m.store.usersByID(ctx, ids...)
-	if errors.Is(err, errUnknownUser) {
-		m.logger.InfoContext(ctx, "user not known yet; the event will come back", "err", err, "event_id", msg.ID,
-			"type", msg.Type, "attempt", msg.Attempt)
+	if errors.Is(err, errUnknownUser) { // the log context names the event (bustrace)
+		m.logger.InfoContext(ctx, "user not known yet; the event will come back", "err", err, "attempt", attempt)
 	}
 	return users, err
 }
@@ -156,6 +132,8 @@ type owed struct {
 // re-published under a new event id still owes each of its mails once.
 func (m *Module) owe(ctx context.Context, eventID string, mails ...owed) error {
 	now := m.now()
+	trace := map[string]string{}
+	observe.InjectTrace(ctx, trace)
 	records := make([]Mail, len(mails))
 	for i, o := range mails {
 		r, err := render(o.template, o.data)
@@ -168,7 +146,8 @@ func (m *Module) owe(ctx context.Context, eventID string, mails ...owed) error {
 		// the mail is due to every sender when the lease ends.
 		records[i] = Mail{ID: key, EventID: eventID, Template: o.template, UserID: o.recipient.ID, From: m.cfg.From,
 			To: o.recipient.Email, ToName: o.recipient.FullName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-			MessageID: m.messageID(key), State: StatePending, NextAttemptAt: m.deliver.leaseEnd(now), CreatedAt: now}
+			MessageID: m.messageID(key), State: StatePending, NextAttemptAt: m.deliver.leaseEnd(now), CreatedAt: now,
+			TraceParent: trace["traceparent"]}
 	}
 	isNew, err := m.store.owe(ctx, records)
 	if err != nil {

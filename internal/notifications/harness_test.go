@@ -33,7 +33,7 @@ func newHarness(t testing.TB) *harness {
 	mod, err := notifications.New(env.Ctx, notifications.Config{From: "Mint Test <hello@mint.test>", SMTPURL: srv.URL(),
 		SMTPTimeout: 5 * time.Second, PollInterval: 50 * time.Millisecond,
 		Retry: notifications.Retry{Base: 50 * time.Millisecond, Max: 500 * time.Millisecond, MaxAttempts: 1000}},
-		notifications.Deps{DB: env.Database(t, notifications.DatabaseName), Bus: env.Bus, Logger: env.Logger, Registerer: env.Registry})
+		notifications.Deps{DB: env.Database(t, notifications.DatabaseName), Bus: env.Events, Logger: env.Logger, Registerer: env.Registry})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/notifications"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/smtptest"
 	"github.com/mint-wallet/mint/internal/platform/testenv"
@@ -189,5 +191,34 @@ func TestPoisonEventsGoToTheDeadLetterQueue(t *testing.T) {
 		})
 	if !seen[raw.ID] || !seen[bad.ID] {
 		t.Errorf("dead-letter queue holds %v, want %s and %s", seen, raw.ID, bad.ID)
+	}
+}
+
+// TestTheMailRecordKeepsTheTraceOfItsEvent: a mail is recorded with the trace of the event that owed
+// it, so an operator can follow one transfer from its request to the mails it caused.
+func TestTheMailRecordKeepsTheTraceOfItsEvent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	u, _ := h.signUp("Grace", "Hopper")
+	h.waitMail(u.email, "Welcome")
+	traceID := trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}
+	ctx := trace.ContextWithRemoteSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: traceID, SpanID: trace.SpanID{0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, TraceFlags: trace.FlagsSampled, Remote: true}))
+	txID := bson.NewObjectID().Hex()
+	if _, err := h.env.Publish(ctx, contract.TransactionEvents, contract.TransactionCompleted, contract.TransactionData{ID: txID,
+		Type: contract.TypeTopup, UserID: u.id, Amount: 1_00, Currency: "USD", Status: contract.StatusCompleted,
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitMail(u.email, "top-up")
+	var rec struct {
+		TraceParent string `bson:"traceparent"`
+	}
+	mails := h.env.Database(t, notifications.DatabaseName).Collection("mails")
+	if err := mails.FindOne(context.Background(), bson.D{{Key: "_id", Value: notifications.TemplateTopupCompleted + ":" + txID + ":" + u.id}}).Decode(&rec); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(rec.TraceParent, "00-"+traceID.String()+"-") {
+		t.Errorf("mail record traceparent %q, want the event's trace %s", rec.TraceParent, traceID)
 	}
 }

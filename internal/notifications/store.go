@@ -57,6 +57,7 @@ type Mail struct {
 	LastError     string    `bson:"lastError,omitempty"`
 	CreatedAt     time.Time `bson:"createdAt"`
 	SentAt        time.Time `bson:"sentAt"`
+	TraceParent   string    `bson:"traceparent,omitempty"` // the trace of the event that owed it (W3C traceparent)
 }
 
 var errUnknownUser = errors.New("notifications: user not known yet (its user.signup has not been consumed)")

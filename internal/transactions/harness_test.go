@@ -134,7 +134,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		{Name: recorderQueue, Exchange: contract.TransactionEvents, RoutingKey: "#"}}})
 	clock := &testClock{}
 	mod, err := New(env.Ctx, Config{StuckAfter: o.stuckAfter, SweepInterval: 50 * time.Millisecond},
-		Deps{DB: env.Database(t, DatabaseName), Bus: env.Bus, Cache: env.Cache, Logger: env.Logger, Registerer: env.Registry, Now: clock.now})
+		Deps{DB: env.Database(t, DatabaseName), Bus: env.Events, Cache: env.Cache, Logger: env.Logger, Registerer: env.Registry, Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}

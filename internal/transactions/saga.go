@@ -29,20 +29,17 @@ const consumer = "transactions"
 // consumers are the queues this service consumes and their handlers.
 func (s *Service) consumers() bus.Handlers {
 	return bus.Handlers{
-		contract.Queue(consumer, contract.UserSignup):         s.onUserSignup,
-		contract.Queue(consumer, contract.TransactionCreated): s.onCreated,
-		contract.Queue(consumer, contract.WalletTxFinalized):  s.onFinalized,
+		contract.Queue(consumer, contract.UserSignup):         contract.On(contract.UserSignup, s.onUserSignup),
+		contract.Queue(consumer, contract.TransactionCreated): contract.On(contract.TransactionCreated, s.onCreated),
+		contract.Queue(consumer, contract.WalletTxFinalized):  contract.On(contract.WalletTxFinalized, s.onFinalized),
 	}
 }
 
 // onUserSignup remembers a user as a valid transfer recipient.
-func (s *Service) onUserSignup(ctx context.Context, msg bus.Message) error {
-	var data contract.UserSignupData
-	if _, err := contract.Decode(msg, &data); err != nil {
-		return err
-	}
+func (s *Service) onUserSignup(ctx context.Context, ev contract.Received[contract.UserSignupData]) error {
+	data := ev.Data
 	if !isObjectID(data.UserID) {
-		return bus.Permanent(fmt.Errorf("user.signup %s: userId %q is not a user id", msg.ID, data.UserID))
+		return bus.Permanent(fmt.Errorf("user.signup %s: userId %q is not a user id", ev.ID, data.UserID))
 	}
 	at := data.CreatedAt
 	if at.IsZero() {
@@ -52,39 +49,34 @@ func (s *Service) onUserSignup(ctx context.Context, msg bus.Message) error {
 }
 
 // onCreated begins processing: pending → processing, owing transaction.processing.
-func (s *Service) onCreated(ctx context.Context, msg bus.Message) error {
-	var data contract.TransactionData
-	if _, err := contract.Decode(msg, &data); err != nil {
-		return err
-	}
-	id, err := eventTxID(msg, data.ID)
+func (s *Service) onCreated(ctx context.Context, ev contract.Received[contract.TransactionData]) error {
+	id, err := eventTxID(ev.Type, ev.ID, ev.Data.ID)
 	if err != nil {
 		return err
 	}
-	return s.beginProcessing(ctx, id, data)
+	return s.beginProcessing(ctx, id, ev.Data)
 }
 
 // onFinalized records the wallet's answer: completed when the legs were applied, failed when rejected.
-func (s *Service) onFinalized(ctx context.Context, msg bus.Message) error {
-	var data contract.WalletFinalizedData
-	if _, err := contract.Decode(msg, &data); err != nil {
-		return err
-	}
-	id, err := eventTxID(msg, data.TransactionID)
+func (s *Service) onFinalized(ctx context.Context, ev contract.Received[contract.WalletFinalizedData]) error {
+	data := ev.Data
+	id, err := eventTxID(ev.Type, ev.ID, data.TransactionID)
 	if err != nil {
 		return err
 	}
 	to, reason, ok := outcomeStatus(data.Outcome, data.Reason)
 	if !ok {
-		return bus.Permanent(fmt.Errorf("%s %s: unknown outcome %q", msg.Type, msg.ID, data.Outcome))
+		return bus.Permanent(fmt.Errorf("%s %s: unknown outcome %q", ev.Type, ev.ID, data.Outcome))
 	}
 	return s.finalize(ctx, id, to, reason)
 }
 
-func eventTxID(msg bus.Message, hex string) (bson.ObjectID, error) {
+// eventTxID parses the transaction id hex that event eventID of type typ carries; an id that is not
+// one is permanent.
+func eventTxID(typ, eventID, hex string) (bson.ObjectID, error) {
 	id, err := bson.ObjectIDFromHex(hex)
 	if err != nil {
-		return id, bus.Permanent(fmt.Errorf("%s %s: transaction id %q: %w", msg.Type, msg.ID, hex, err))
+		return id, bus.Permanent(fmt.Errorf("%s %s: transaction id %q: %w", typ, eventID, hex, err))
 	}
 	return id, nil
 }

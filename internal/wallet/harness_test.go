@@ -55,7 +55,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	env := servicetest.New(t, servicetest.Options{MaxAttempts: 8, RetryBase: 25 * time.Millisecond, WrapCache: o.wrapCache,
 		Queues: []bus.Queue{{Name: finalizedQueue, Exchange: contract.WalletEvents, RoutingKey: contract.WalletTxFinalized}}})
 	db := env.Database(t, wallet.DatabaseName)
-	mod, err := wallet.New(env.Ctx, o.cfg, wallet.Deps{DB: db, Bus: env.Bus, Cache: env.Cache, Logger: env.Logger, Registerer: env.Registry})
+	mod, err := wallet.New(env.Ctx, o.cfg, wallet.Deps{DB: db, Bus: env.Events, Cache: env.Cache, Logger: env.Logger, Registerer: env.Registry})
 	if err != nil {
 		t.Fatal(err)
 	}

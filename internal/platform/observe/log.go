@@ -1,5 +1,5 @@
 // Package observe sets up what operators see of a service: JSON logs (log/slog) carrying service,
-// request id and trace id; the Prometheus registry and HTTP metrics; OpenTelemetry tracing with W3C trace
+// request id or event id and type, and trace id; the Prometheus registry and HTTP metrics; OpenTelemetry tracing with W3C trace
 // context propagated over HTTP and AMQP headers.
 package observe
 
@@ -26,6 +26,17 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+type eventKey struct{}
+
+// event is the event a consumer is handling.
+type event struct{ id, typ string }
+
+// WithEvent returns ctx carrying the id and type of the event being handled, which its log records
+// then name (event_id, event_type).
+func WithEvent(ctx context.Context, id, typ string) context.Context {
+	return context.WithValue(ctx, eventKey{}, event{id: id, typ: typ})
+}
+
 // ParseLevel parses debug, info, warn or error.
 func ParseLevel(s string) (slog.Level, error) {
 	var l slog.Level
@@ -42,12 +53,15 @@ func NewLogger(w io.Writer, service string, level slog.Level) *slog.Logger {
 	return slog.New(contextHandler{h}).With("service", service)
 }
 
-// contextHandler adds request_id and trace_id from the record's context.
+// contextHandler adds request_id, event_id and event_type, and trace_id from the record's context.
 type contextHandler struct{ slog.Handler }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if ev, ok := ctx.Value(eventKey{}).(event); ok {
+		r.AddAttrs(slog.String("event_id", ev.id), slog.String("event_type", ev.typ))
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
 		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()))

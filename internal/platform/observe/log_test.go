@@ -190,3 +190,20 @@ func TestParseLevel(t *testing.T) {
 		})
 	}
 }
+
+func TestNewLoggerNamesTheEventBeingHandled(t *testing.T) {
+	var buf bytes.Buffer
+	logger := observe.NewLogger(&buf, "wallet", slog.LevelInfo)
+	logger.InfoContext(observe.WithEvent(withSpan(context.Background()), "ev-1", "transaction.processing"), "applied")
+	logger.InfoContext(context.Background(), "idle")
+	recs := records(t, buf.String())
+	if len(recs) != 2 {
+		t.Fatalf("records = %v", recs)
+	}
+	if r := recs[0]; r["event_id"] != "ev-1" || r["event_type"] != "transaction.processing" || r["trace_id"] != testTraceID.String() {
+		t.Errorf("record in a handler = %v", r)
+	}
+	if _, ok := recs[1]["event_id"]; ok {
+		t.Errorf("record outside a handler names an event: %v", recs[1])
+	}
+}

@@ -20,10 +20,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/bus/bustrace"
 	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
@@ -51,6 +53,7 @@ type Env struct {
 	Logger   *slog.Logger // discards; warnings to stderr with -v
 	Registry *prometheus.Registry
 	Bus      *rabbitmq.Bus  // on a fresh virtual host, contract.Topology() and Options.Queues declared
+	Events   bus.Bus        // Bus as mint serve hands it to the modules: every consumer traced (bustrace)
 	Cache    cache.Cache    // cache.Resilient over Redis, wrapped by Options.WrapCache
 	Mongo    *mongox.Client // mongotest.Open
 	Ctx      context.Context
@@ -98,6 +101,7 @@ func New(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.Events = bus.WithMiddleware(e.Bus, bustrace.Consume(sdktrace.NewTracerProvider().Tracer("servicetest")))
 	top := contract.Topology()
 	top.Queues = append(top.Queues, o.Queues...)
 	if err := e.Bus.Declare(ctx, top); err != nil {
