@@ -2,7 +2,7 @@
 // them (welcome, top-up confirmation, money sent, money received, failed transaction) exactly once per
 // event and recipient, over SMTP or, in development, into a catcher shown at /dev/mail.
 //
-// "Stateless" in the seed means the service owns no business state another service depends on. It
+// The service is stateless in that it owns no business state another service depends on. It
 // still keeps two collections of its own: the users it learnt from user.signup (events about
 // transactions carry user ids, not addresses, and services never call each other) and the mails it
 // owes, which are both the deduplication record and the outbox the sender retries from.

@@ -11,6 +11,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/objectid"
 )
 
 // The saga (CONTRACT "Events"):
@@ -38,7 +39,7 @@ func (s *Service) consumers() bus.Handlers {
 // onUserSignup remembers a user as a valid transfer recipient.
 func (s *Service) onUserSignup(ctx context.Context, ev contract.Received[contract.UserSignupData]) error {
 	data := ev.Data
-	if !isObjectID(data.UserID) {
+	if !objectid.Valid(data.UserID) {
 		return bus.Permanent(fmt.Errorf("user.signup %s: userId %q is not a user id", ev.ID, data.UserID))
 	}
 	at := data.CreatedAt
@@ -90,8 +91,11 @@ func eventTxID(typ, eventID, hex string) (bson.ObjectID, error) {
 // stored (a duplicate, a transaction moved on, or an event that contradicts the record).
 func (s *Service) beginProcessing(ctx context.Context, id bson.ObjectID, data contract.TransactionData) error {
 	now := s.now()
-	d := txDoc{ID: id, Type: data.Type, UserID: data.UserID, RecipientID: data.RecipientID, Amount: data.Amount,
-		Currency: data.Currency, Status: contract.StatusProcessing, CreatedAt: data.CreatedAt, UpdatedAt: now, DrivenAt: now}
+	d, err := moveTo(txDoc{ID: id, Type: data.Type, UserID: data.UserID, RecipientID: data.RecipientID, Amount: data.Amount,
+		Currency: data.Currency, Status: contract.StatusPending, CreatedAt: data.CreatedAt}, contract.StatusProcessing, "", now)
+	if err != nil {
+		return err
+	}
 	ev, err := s.processingEvent(ctx, d, now)
 	if err != nil {
 		return err
@@ -103,9 +107,12 @@ func (s *Service) beginProcessing(ctx context.Context, id bson.ObjectID, data co
 		if cur.Status != contract.StatusPending {
 			return step{}, false, nil
 		}
-		now := s.now()
-		ev, err := s.processingEvent(ctx, cur, now)
-		return step{To: contract.StatusProcessing, At: now, Event: ev}, err == nil, err
+		next, err := moveTo(cur, contract.StatusProcessing, "", s.now())
+		if err != nil {
+			return step{}, false, err
+		}
+		ev, err := s.processingEvent(ctx, next, next.UpdatedAt)
+		return step{Next: next, Event: ev}, err == nil, err
 	})
 	return s.afterStep(ctx, next, moved, err)
 }
@@ -124,21 +131,19 @@ func (s *Service) finalize(ctx context.Context, id bson.ObjectID, to, reason str
 			}
 			return step{}, false, nil
 		}
-		now := s.now()
-		next := cur
-		next.Status, next.FailureReason, next.UpdatedAt = to, reason, now
-		if to == contract.StatusCompleted {
-			next.CompletedAt = &now
+		next, err := moveTo(cur, to, reason, s.now())
+		if err != nil {
+			return step{}, false, err
 		}
 		typ := contract.TransactionCompleted
 		if to == contract.StatusFailed {
 			typ = contract.TransactionFailed
 		}
-		ev, err := contract.NewEvent(ctx, contract.TransactionEvents, typ, now, next.data())
+		ev, err := contract.NewEvent(ctx, contract.TransactionEvents, typ, next.UpdatedAt, next.data())
 		if err != nil {
 			return step{}, false, fmt.Errorf("finalize %s: %w", id.Hex(), err)
 		}
-		return step{To: to, FailureReason: reason, At: now, Event: ev}, true, nil
+		return step{Next: next, Event: ev}, true, nil
 	})
 	return s.afterStep(ctx, d, moved, err)
 }

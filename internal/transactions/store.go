@@ -155,12 +155,23 @@ func (s *store) txByID(ctx context.Context, id bson.ObjectID) (txDoc, error) {
 	return d, nil
 }
 
-// step is one state change of a transaction and the event it owes.
+// step is one state change of a transaction (the document moveTo returned) and the event it owes.
 type step struct {
-	To            string
-	FailureReason string
-	At            time.Time
-	Event         contract.Event
+	Next  txDoc
+	Event contract.Event
+}
+
+// movedFields is the $set that persists what moveTo changed in d.
+func movedFields(d txDoc) bson.D {
+	set := bson.D{{Key: "status", Value: d.Status}, {Key: "updatedAt", Value: d.UpdatedAt}, {Key: "drivenAt", Value: d.DrivenAt},
+		{Key: "redrives", Value: d.Redrives}}
+	if d.FailureReason != "" {
+		set = append(set, bson.E{Key: "failureReason", Value: d.FailureReason})
+	}
+	if d.CompletedAt != nil {
+		set = append(set, bson.E{Key: "completedAt", Value: *d.CompletedAt})
+	}
+	return set
 }
 
 // maxStepTries bounds advance's compare-and-swap loop; each miss means another writer moved the
@@ -182,28 +193,13 @@ func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur t
 		if err != nil || !ok {
 			return cur, false, err
 		}
-		if !canTransition(cur.Status, st.To) {
-			return cur, false, fmt.Errorf("transaction %s: %s → %s is not a transition", id.Hex(), cur.Status, st.To)
-		}
-		set := bson.D{{Key: "status", Value: st.To}, {Key: "updatedAt", Value: st.At}, {Key: "drivenAt", Value: st.At}, {Key: "redrives", Value: 0}}
-		if st.FailureReason != "" {
-			set = append(set, bson.E{Key: "failureReason", Value: st.FailureReason})
-		}
-		if st.To == contract.StatusCompleted {
-			set = append(set, bson.E{Key: "completedAt", Value: st.At})
-		}
 		res, err := s.txs.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: cur.Status}},
-			outbox.Push(bson.D{{Key: "$set", Value: set}}, st.Event))
+			outbox.Push(bson.D{{Key: "$set", Value: movedFields(st.Next)}}, st.Event))
 		if err != nil {
-			return cur, false, fmt.Errorf("transaction %s %s → %s: %w", id.Hex(), cur.Status, st.To, err)
+			return cur, false, fmt.Errorf("transaction %s %s → %s: %w", id.Hex(), cur.Status, st.Next.Status, err)
 		}
 		if res.MatchedCount == 1 {
-			next := cur
-			next.Status, next.FailureReason, next.UpdatedAt, next.DrivenAt, next.Redrives = st.To, st.FailureReason, st.At, st.At, 0
-			if st.To == contract.StatusCompleted {
-				next.CompletedAt = &st.At
-			}
-			return next, true, nil
+			return st.Next, true, nil
 		}
 	}
 	return txDoc{}, false, fmt.Errorf("transaction %s: status kept changing under %d tries", id.Hex(), maxStepTries)
@@ -220,9 +216,7 @@ func (s *store) begin(ctx context.Context, d txDoc, ev contract.Event) (bool, er
 	} else {
 		filter = append(filter, bson.E{Key: "recipientId", Value: bson.D{{Key: "$exists", Value: false}}})
 	}
-	set := bson.D{{Key: "status", Value: contract.StatusProcessing}, {Key: "updatedAt", Value: d.UpdatedAt},
-		{Key: "drivenAt", Value: d.DrivenAt}, {Key: "redrives", Value: 0}}
-	res, err := s.txs.UpdateOne(ctx, filter, outbox.Push(bson.D{{Key: "$set", Value: set}}, ev))
+	res, err := s.txs.UpdateOne(ctx, filter, outbox.Push(bson.D{{Key: "$set", Value: movedFields(d)}}, ev))
 	if err != nil {
 		return false, fmt.Errorf("transaction %s pending → processing: %w", d.ID.Hex(), err)
 	}

@@ -5,16 +5,16 @@
 package transactions
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/freetext"
 	"github.com/mint-wallet/mint/internal/platform/money"
+	"github.com/mint-wallet/mint/internal/platform/objectid"
 )
 
 // Transaction is the public view of a transaction (CONTRACT "Transactions service").
@@ -79,7 +79,7 @@ func (r TransferRequest) validate(userID string) (command, error) {
 	switch {
 	case recipient == "":
 		errs.Add("body.recipientId", "is required")
-	case !isObjectID(recipient):
+	case !objectid.Valid(recipient):
 		errs.Add("body.recipientId", "must be a 24-hex user id")
 	}
 	if err := errs.Err(); err != nil {
@@ -112,11 +112,6 @@ func validateCommon(a money.Requested, desc *string, errs *failure.Fields) (mone
 	return amount, d
 }
 
-func isObjectID(s string) bool {
-	_, err := bson.ObjectIDFromHex(s)
-	return err == nil && len(s) == 24
-}
-
 // Rules of the state machine (ARCHITECTURE §2: a terminal state never changes).
 
 func isTerminal(status string) bool {
@@ -135,6 +130,25 @@ func canTransition(from, to string) bool {
 	default:
 		return false
 	}
+}
+
+// moveTo is the state machine: d moved to status to at time at, with reason when it fails — every
+// field a transition sets (status, failureReason, updatedAt, drivenAt and redrives, completedAt). A move
+// the machine does not have is an error. The store persists what it returns (movedFields), guarded by
+// d's status.
+func moveTo(d txDoc, to, reason string, at time.Time) (txDoc, error) {
+	if !canTransition(d.Status, to) {
+		return d, fmt.Errorf("transaction %s: %s → %s is not a transition", d.ID.Hex(), d.Status, to)
+	}
+	next := d
+	next.Status, next.FailureReason, next.UpdatedAt, next.DrivenAt, next.Redrives = to, "", at, at, 0
+	switch to {
+	case contract.StatusFailed:
+		next.FailureReason = reason
+	case contract.StatusCompleted:
+		next.CompletedAt = &at
+	}
+	return next, nil
 }
 
 // outcomeStatus maps the wallet's answer to the terminal status and failure reason it means.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +205,67 @@ func TestRedriveBackoff(t *testing.T) {
 		if got := redriveBackoff(30*time.Second, tt.n); got != tt.want {
 			t.Errorf("redriveBackoff(30s, %d) = %v, want %v", tt.n, got, tt.want)
 		}
+	}
+}
+
+func TestMoveTo(t *testing.T) {
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := created.Add(time.Minute)
+	earlier := created.Add(time.Second)
+	base := txDoc{Type: contract.TypeTransfer, UserID: "a", RecipientID: "b", Amount: 5, Currency: "USD",
+		CreatedAt: created, UpdatedAt: earlier, DrivenAt: earlier, Redrives: 3}
+	in := func(status string) txDoc { d := base; d.Status = status; return d }
+	tests := []struct {
+		from, to, reason string
+		ok               bool
+		completed        bool
+		wantReason       string
+	}{
+		{contract.StatusPending, contract.StatusProcessing, "", true, false, ""},
+		{contract.StatusPending, contract.StatusCompleted, "", true, true, ""}, // the wallet's answer may come first
+		{contract.StatusPending, contract.StatusFailed, contract.ReasonInsufficientFunds, true, false, contract.ReasonInsufficientFunds},
+		{contract.StatusProcessing, contract.StatusCompleted, "", true, true, ""},
+		{contract.StatusProcessing, contract.StatusFailed, contract.ReasonInsufficientFunds, true, false, contract.ReasonInsufficientFunds},
+		{contract.StatusProcessing, contract.StatusCompleted, "ignored", true, true, ""}, // only a failure has a reason
+		{contract.StatusProcessing, contract.StatusPending, "", false, false, ""},
+		{contract.StatusProcessing, contract.StatusProcessing, "", false, false, ""},
+		{contract.StatusCompleted, contract.StatusFailed, "x", false, false, ""},
+		{contract.StatusFailed, contract.StatusCompleted, "", false, false, ""},
+		{contract.StatusFailed, contract.StatusFailed, "x", false, false, ""},
+		{contract.StatusPending, "cancelled", "", false, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.from+"→"+tt.to, func(t *testing.T) {
+			got, err := moveTo(in(tt.from), tt.to, tt.reason, at)
+			if !tt.ok {
+				if err == nil || got.Status != tt.from {
+					t.Fatalf("moved to %q, err %v: want refused", got.Status, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := in(tt.to)
+			want.FailureReason, want.UpdatedAt, want.DrivenAt, want.Redrives = tt.wantReason, at, at, 0
+			if tt.completed {
+				want.CompletedAt = &at
+			}
+			if got.CompletedAt != nil && want.CompletedAt != nil && got.CompletedAt.Equal(*want.CompletedAt) {
+				got.CompletedAt = want.CompletedAt
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("moveTo =\n%+v\nwant\n%+v", got, want)
+			}
+			set := movedFields(got)
+			fields := map[string]bool{}
+			for _, e := range set {
+				fields[e.Key] = true
+			}
+			if !fields["status"] || !fields["updatedAt"] || !fields["drivenAt"] || !fields["redrives"] ||
+				fields["failureReason"] != (tt.wantReason != "") || fields["completedAt"] != tt.completed {
+				t.Errorf("movedFields = %v", set)
+			}
+		})
 	}
 }

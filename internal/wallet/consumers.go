@@ -7,6 +7,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/objectid"
 )
 
 // consumers returns the wallet's queues. Every handler is idempotent, keyed by business keys (the
@@ -22,7 +23,7 @@ func (s *Service) consumers() bus.Handlers {
 }
 
 func (s *Service) onUserSignup(ctx context.Context, ev contract.Received[contract.UserSignupData]) error {
-	if !isObjectID(ev.Data.UserID) {
+	if !objectid.Valid(ev.Data.UserID) {
 		return bus.Permanent(fmt.Errorf("user.signup %s: userId %q is not a 24-hex id", ev.ID, ev.Data.UserID))
 	}
 	return s.CreateWallet(ctx, ev.Data.UserID)
@@ -42,7 +43,7 @@ func (s *Service) onTransactionProcessing(ctx context.Context, ev contract.Recei
 }
 
 func (s *Service) onTransactionFailed(ctx context.Context, ev contract.Received[contract.TransactionData]) error {
-	if !isObjectID(ev.Data.ID) {
+	if !objectid.Valid(ev.Data.ID) {
 		return bus.Permanent(fmt.Errorf("transaction.failed %s: id %q is not a 24-hex id", ev.ID, ev.Data.ID))
 	}
 	return s.Fail(ctx, ev.Data)

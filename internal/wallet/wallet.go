@@ -17,6 +17,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/money"
+	"github.com/mint-wallet/mint/internal/platform/objectid"
 )
 
 // Wallet is a user's wallet as the API shows it.
@@ -137,10 +138,10 @@ func reversalsDue(entries []entryDoc) []leg {
 // no redelivery can fix.
 func validateProcessing(p contract.TransactionProcessingData, currency string) error {
 	var problems []string
-	if !isObjectID(p.TransactionID) {
+	if !objectid.Valid(p.TransactionID) {
 		problems = append(problems, "transactionId must be a 24-hex id")
 	}
-	if !isObjectID(p.UserID) {
+	if !objectid.Valid(p.UserID) {
 		problems = append(problems, "userId must be a 24-hex id")
 	}
 	switch p.Type {
@@ -150,7 +151,7 @@ func validateProcessing(p contract.TransactionProcessingData, currency string) e
 		}
 	case contract.TypeTransfer:
 		switch {
-		case !isObjectID(p.RecipientID):
+		case !objectid.Valid(p.RecipientID):
 			problems = append(problems, "recipientId must be a 24-hex id")
 		case p.RecipientID == p.UserID:
 			problems = append(problems, "a transfer needs two different users")
@@ -171,14 +172,3 @@ func validateProcessing(p contract.TransactionProcessingData, currency string) e
 }
 
 // isObjectID reports whether s is a 24-hex id, the form of every id in CONTRACT.md.
-func isObjectID(s string) bool {
-	if len(s) != 24 {
-		return false
-	}
-	for _, c := range s {
-		if !strings.ContainsRune("0123456789abcdef", c) {
-			return false
-		}
-	}
-	return true
-}

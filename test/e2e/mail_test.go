@@ -8,7 +8,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/smtptest"
 )
 
-// TestDevMailsOverSMTP: mint dev with MINT_SMTP_URL really sends every mail the seed promises, once:
+// TestDevMailsOverSMTP: mint dev with MINT_SMTP_URL really sends every mail the contract promises, once:
 // welcome on signup, a top-up confirmation, "money sent" and "money received" with the exact amount,
 // and an alert for a failed transfer with its reason in plain words.
 func TestDevMailsOverSMTP(t *testing.T) {

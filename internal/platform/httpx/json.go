@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/objectid"
 	"github.com/mint-wallet/mint/internal/platform/strictjson"
 )
 
@@ -129,13 +130,8 @@ func ParsePage(r *http.Request) (Page, error) {
 // PathID returns the path value name, which must be a 24-hex object id; anything else is not found.
 func PathID(r *http.Request, name string) (string, error) {
 	id := r.PathValue(name)
-	if len(id) != 24 {
+	if !objectid.Valid(id) {
 		return "", failure.New(failure.NotFound, "no such resource")
-	}
-	for _, c := range id {
-		if !strings.ContainsRune("0123456789abcdef", c) {
-			return "", failure.New(failure.NotFound, "no such resource")
-		}
 	}
 	return id, nil
 }
