@@ -39,7 +39,9 @@ fuzz: ## run each fuzz target for FUZZTIME executions (request bodies, consumed 
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestedUnmarshalJSON$$' -fuzztime $(FUZZTIME) ./internal/platform/money/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./internal/platform/jwtverify/
 
-test-short: ## unit tests only
+# -short: every test that needs a server, the embedded database or the built binary skips
+# (testenv.Integration); the end-to-end package runs none.
+test-short: ## the tests that need no server, in under a minute
 	$(GO) test -short -count=1 ./...
 
 lint:

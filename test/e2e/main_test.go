@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -25,6 +26,11 @@ func TestMain(m *testing.M) {
 	// A copy of this binary started by TestAtomicWritesAcrossProcesses runs one share of its workload.
 	if os.Getenv(raceChildEnv) != "" {
 		os.Exit(runRaceChild())
+	}
+	flag.Parse()
+	if testing.Short() {
+		fmt.Fprintln(os.Stderr, "e2e: every test here runs the built binary against servers; none runs under -short")
+		os.Exit(0)
 	}
 	dir, err := os.MkdirTemp("", "mint-e2e-bin")
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 func TestServeAndDo(t *testing.T) {
@@ -49,6 +50,7 @@ func TestTokenVerifies(t *testing.T) {
 }
 
 func TestRunStopsWithTheTest(t *testing.T) {
+	testenv.Integration(t) // else the subtest skips, and nothing ran to be waited for
 	stopped := make(chan struct{})
 	t.Run("env", func(t *testing.T) {
 		e := New(t, Options{})

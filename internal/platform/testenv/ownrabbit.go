@@ -41,6 +41,7 @@ type Rabbit struct {
 // machine's broker, each in a vhost of its own (IsolatedRabbitURL).
 func OwnRabbit(t testing.TB) *Rabbit {
 	t.Helper()
+	Integration(t)
 	scripts, err := rabbitScripts()
 	if err != nil {
 		if CI() {

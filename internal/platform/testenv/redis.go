@@ -33,6 +33,7 @@ const redisStartAttempts = 5
 // skips t, or fails it when CI=true.
 func OwnRedis(t testing.TB) *Redis {
 	t.Helper()
+	Integration(t)
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if CI() {

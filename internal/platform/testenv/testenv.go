@@ -1,7 +1,8 @@
 // Package testenv finds the real servers integration tests talk to, gives each test RabbitMQ of its
 // own (a virtual host on the shared broker, IsolatedRabbitURL, or a whole node it may stop, OwnRabbit),
 // and waits for what they do (Eventually). Outside CI a missing server skips the test with a message;
-// with CI=true it fails it.
+// with CI=true it fails it. Under -short (make test-short) every test that needs a server or the
+// embedded database skips (Integration), so only tests of pure logic run.
 package testenv
 
 import (
@@ -16,6 +17,14 @@ import (
 // CI reports whether the tests run in CI (CI=true).
 func CI() bool { return os.Getenv("CI") == "true" }
 
+// Integration skips t under -short: it needs a server, the embedded database or the built binary.
+func Integration(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("an integration test; -short runs the tests that need no server")
+	}
+}
+
 // RedisURL returns the URL of the test Redis (MINT_TEST_REDIS_URL, default redis://127.0.0.1:6379/15),
 // skipping or failing t when it does not answer.
 func RedisURL(t testing.TB) string {
@@ -25,6 +34,7 @@ func RedisURL(t testing.TB) string {
 
 func reachable(t testing.TB, env, def, name string) string {
 	t.Helper()
+	Integration(t)
 	raw := os.Getenv(env)
 	if raw == "" {
 		raw = def

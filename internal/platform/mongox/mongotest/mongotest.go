@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mint-wallet/mint/internal/platform/mongox"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 // EnvURI names the variable that points tests at an external server.
@@ -33,6 +34,7 @@ var runID = func() string {
 // DBName for t are dropped then too.
 func Open(t testing.TB) *mongox.Client {
 	t.Helper()
+	testenv.Integration(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
