@@ -21,23 +21,11 @@ import (
 //	history        GET /api/v1/wallet/history?limit=20
 //	wallet         GET /api/v1/wallet/user
 func runReads(hc *http.Client, o options) error {
-	sc, err := newScraper(o.metrics, o.base, o.txBase)
+	s, sc, err := fundedUsers(hc, o, "reads")
 	if err != nil {
 		return err
 	}
-	users := make([]account, o.users)
-	for i := range users {
-		if users[i], err = signup(hc, o.base, fmt.Sprintf("reads-%d-%d@example.com", time.Now().UnixNano(), i)); err != nil {
-			return err
-		}
-	}
-	s := &transferScenario{hc: hc, o: o, users: users}
-	if err := s.fund(); err != nil {
-		return err
-	}
-	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil { // funded before the first transfer
-		return fmt.Errorf("after the funding: %w", err)
-	}
+	users := s.users
 	start := time.Now()
 	if err := seedTransfers(hc, o, users); err != nil {
 		return err
@@ -118,4 +106,28 @@ func seedTransfers(hc *http.Client, o options, users []account) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	return nil
+}
+
+// fundedUsers signs up o.users users (their emails start with prefix), funds each and waits until the
+// funding has settled, so that no transfer after it waits for money. It returns the transfer scenario
+// over them and the scraper that watched the settling.
+func fundedUsers(hc *http.Client, o options, prefix string) (*transferScenario, *scraper, error) {
+	sc, err := newScraper(o.metrics, o.base, o.txBase)
+	if err != nil {
+		return nil, nil, err
+	}
+	users := make([]account, o.users)
+	for i := range users {
+		if users[i], err = signup(hc, o.base, fmt.Sprintf("%s-%d-%d@example.com", prefix, time.Now().UnixNano(), i)); err != nil {
+			return nil, nil, err
+		}
+	}
+	s := &transferScenario{hc: hc, o: o, users: users}
+	if err := s.fund(); err != nil {
+		return nil, nil, err
+	}
+	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil {
+		return nil, nil, fmt.Errorf("after the funding: %w", err)
+	}
+	return s, sc, nil
 }

@@ -29,23 +29,11 @@ func runSustained(hc *http.Client, o options) error {
 	if o.rate <= 0 || o.count <= 0 {
 		return errors.New("sustained: -rate and -count must be positive")
 	}
-	sc, err := newScraper(o.metrics, o.base, o.txBase)
+	s, sc, err := fundedUsers(hc, o, "sustained")
 	if err != nil {
 		return err
 	}
-	users := make([]account, o.users)
-	for i := range users {
-		if users[i], err = signup(hc, o.base, fmt.Sprintf("sustained-%d-%d@example.com", time.Now().UnixNano(), i)); err != nil {
-			return err
-		}
-	}
-	s := &transferScenario{hc: hc, o: o, users: users}
-	if err := s.fund(); err != nil {
-		return err
-	}
-	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil {
-		return fmt.Errorf("after the funding: %w", err)
-	}
+	users := s.users
 	redriven := func() (float64, error) {
 		fams, err := sc.scrape()
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/mint-wallet/mint/internal/auth"
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/servicetest"
 )
 
 func TestSessionLifecycle(t *testing.T) {
@@ -521,4 +523,22 @@ func TestRedisDown(t *testing.T) {
 		t.Fatalf("logout: %d %s", res.Status, res.Body)
 	}
 	expectProblem(t, h.do("GET", "/api/v1/auth/user", nil, a.token), 401, "unauthenticated", "")
+}
+
+// TestNewNeedsOnlyItsAdapters: a caller that passes no logger, registry or clock gets defaults, not a
+// module that panics on its first warning or metric.
+func TestNewNeedsOnlyItsAdapters(t *testing.T) {
+	env := servicetest.New(t, servicetest.Options{})
+	mod, err := auth.New(env.Ctx, auth.Config{KeysFile: filepath.Join(env.KeysDir, "keys.json"), CreateKeys: true,
+		TokenLifetime: time.Hour, Hash: fastHash}, auth.Deps{DB: env.Database(t, auth.DatabaseName), Publisher: env.Bus, Cache: env.Cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mod.Service().Signup(env.Ctx, auth.SignupRequest{FirstName: "Ada", LastName: "L", Email: "ada.defaults@example.com",
+		Password: "password-123"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auth.New(env.Ctx, auth.Config{}, auth.Deps{}); err == nil {
+		t.Error("New without a database succeeded")
+	}
 }

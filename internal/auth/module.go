@@ -17,6 +17,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
+	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
@@ -55,6 +56,10 @@ type Module struct {
 
 // New assembles the auth service: indexes, keys, hasher, token issuer and verifier, outbox relay.
 func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
+	if d.DB == nil || d.Publisher == nil || d.Cache == nil {
+		return nil, errors.New("auth: Deps.DB, Deps.Publisher and Deps.Cache are required")
+	}
+	d.Logger, d.Registerer = observe.Defaults(d.Logger, d.Registerer)
 	if d.Now == nil {
 		d.Now = time.Now
 	}

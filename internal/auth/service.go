@@ -33,10 +33,6 @@ type Identity struct {
 	ExpiresAt time.Time
 }
 
-// Notifier is told which documents got pending events, so they are published now rather than at the
-// next sweep.
-type Notifier interface{ Notify(ids ...any) }
-
 // UserCacheTTL is how long a user stays cached (5 minutes).
 const UserCacheTTL = 5 * time.Minute
 
@@ -49,7 +45,7 @@ type Service struct {
 	issuer   *jwtsign.Issuer
 	devices  *devices
 	cache    cache.Cache
-	outbox   Notifier
+	outbox   outbox.Notifier
 	revoked  *revocations
 	throttle ThrottleConfig
 	metrics  *metrics

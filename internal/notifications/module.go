@@ -26,6 +26,7 @@ import (
 	"github.com/mint-wallet/mint/internal/notifications/mailer"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
 // DefaultFrom is the sender of every mail unless configured.
@@ -105,9 +106,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 		cfg.SMTPTimeout = 10 * time.Second
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
+	d.Logger, d.Registerer = observe.Defaults(d.Logger, d.Registerer)
 	if d.Now == nil {
 		d.Now = time.Now
 	}

@@ -18,12 +18,6 @@ type TransactionList struct {
 
 type handlers struct{ svc *Service }
 
-// caller is the verified caller's user id; the router authenticated every route that calls it.
-func caller(r *http.Request) string {
-	c, _ := jwtverify.ClaimsFrom(r.Context())
-	return c.Subject
-}
-
 var (
 	idempotencyParam = openapi.Param{Name: IdempotencyHeader, Constraints: `minLength:"1" maxLength:"255"`,
 		Description: "makes retries safe: the same key with the same body returns the original response"}
@@ -79,7 +73,7 @@ func (h *handlers) topup(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.Decode(r, &req); err != nil {
 		return err
 	}
-	res, err := h.svc.Topup(r.Context(), caller(r), key, req)
+	res, err := h.svc.Topup(r.Context(), jwtverify.Caller(r), key, req)
 	if err != nil {
 		return err
 	}
@@ -96,7 +90,7 @@ func (h *handlers) transfer(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.Decode(r, &req); err != nil {
 		return err
 	}
-	res, err := h.svc.Transfer(r.Context(), caller(r), key, req)
+	res, err := h.svc.Transfer(r.Context(), jwtverify.Caller(r), key, req)
 	if err != nil {
 		return err
 	}
@@ -121,7 +115,7 @@ func (h *handlers) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := ListFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction")}
-	body, err := h.svc.TransactionList(r.Context(), caller(r), f, page.Limit, page.Offset)
+	body, err := h.svc.TransactionList(r.Context(), jwtverify.Caller(r), f, page.Limit, page.Offset)
 	if err != nil {
 		return err
 	}
@@ -134,7 +128,7 @@ func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := h.svc.Transaction(r.Context(), caller(r), id)
+	t, err := h.svc.Transaction(r.Context(), jwtverify.Caller(r), id)
 	if err != nil {
 		return err
 	}

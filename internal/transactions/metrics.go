@@ -1,8 +1,9 @@
 package transactions
 
 import (
-	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
 // metrics are the transaction metrics. Each is recorded right after the write that made it true

@@ -14,6 +14,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
@@ -75,16 +76,11 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 		return nil, errors.New("transactions: Deps needs DB, Bus and Cache")
 	}
 	cfg.setDefaults()
+	d.Logger, d.Registerer = observe.Defaults(d.Logger, d.Registerer)
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
-	}
 	reg := d.Registerer
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
 	st := newStore(d.DB)
 	if err := st.ensureIndexes(ctx); err != nil {
 		return nil, err

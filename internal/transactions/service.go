@@ -21,16 +21,12 @@ import (
 // TxCacheTTL is how long a transaction stays cached (3 minutes).
 const TxCacheTTL = 3 * time.Minute
 
-// Notifier is told which documents got pending events, so they are published now rather than at the
-// relay's next sweep.
-type Notifier interface{ Notify(ids ...any) }
-
 // Service holds the transactions rules: creation, reads and the saga steps.
 type Service struct {
 	store   *store
 	cfg     Config
 	cache   cache.Cache
-	outbox  Notifier
+	outbox  outbox.Notifier
 	metrics *metrics
 	logger  *slog.Logger
 	clock   func() time.Time

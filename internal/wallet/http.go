@@ -18,12 +18,6 @@ type History struct {
 
 type handlers struct{ svc *Service }
 
-// caller is the verified user id; the router authenticated every route that calls it.
-func caller(r *http.Request) string {
-	c, _ := jwtverify.ClaimsFrom(r.Context())
-	return c.Subject
-}
-
 var pageParams = []openapi.Param{
 	{Name: "limit", Description: "page size", Type: 0, Constraints: `minimum:"1" maximum:"100" default:"20"`},
 	{Name: "offset", Description: "entries to skip", Type: 0, Constraints: `minimum:"0" default:"0"`},
@@ -43,7 +37,7 @@ func (h *handlers) register(rt *httpx.Router) {
 }
 
 func (h *handlers) wallet(w http.ResponseWriter, r *http.Request) error {
-	wal, err := h.svc.Wallet(r.Context(), caller(r))
+	wal, err := h.svc.Wallet(r.Context(), jwtverify.Caller(r))
 	if err != nil {
 		return err
 	}
@@ -56,7 +50,7 @@ func (h *handlers) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := h.svc.History(r.Context(), caller(r), page.Limit, page.Offset)
+	body, err := h.svc.History(r.Context(), jwtverify.Caller(r), page.Limit, page.Offset)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,9 @@
 package wallet
 
 import (
-	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
 // metrics counts what the ledger did. A nil *metrics counts nothing.

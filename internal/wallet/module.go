@@ -15,6 +15,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/money"
+	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
@@ -27,8 +28,8 @@ type Config struct {
 	Currency string
 	// MissingWalletAttempts is the delivery attempt of transaction.processing from which a wallet that
 	// still does not exist rejects the transaction (wallet_not_found) instead of waiting for its
-	// user.signup. Keep it at most the bus's maximum attempts, or the event is dead-lettered first.
-	// Default 5, the bus's default.
+	// user.signup. Default bus.DefaultMaxAttempts: the last delivery the bus makes, so the event is
+	// answered, not dead-lettered.
 	MissingWalletAttempts int
 	// ConsumersPerQueue runs that many handlers per queue (default 1). More is safe — correctness rests
 	// on unique inserts, not on ordering — and lets one transfer's database round trips overlap
@@ -67,16 +68,14 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 		cfg.Currency = "USD"
 	}
 	if cfg.MissingWalletAttempts <= 0 {
-		cfg.MissingWalletAttempts = 5
+		cfg.MissingWalletAttempts = bus.DefaultMaxAttempts
 	}
 	if cfg.ConsumersPerQueue <= 0 {
 		cfg.ConsumersPerQueue = 1
 	}
+	d.Logger, d.Registerer = observe.Defaults(d.Logger, d.Registerer)
 	if d.Now == nil {
 		d.Now = time.Now
-	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
 	}
 	l := newLedger(d.DB)
 	if err := l.ensureIndexes(ctx); err != nil {

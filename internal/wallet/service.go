@@ -20,16 +20,12 @@ const WalletCacheTTL = time.Minute
 
 func walletKey(userID string) string { return "wallet:wallets:" + userID }
 
-// Notifier is told which finalizations got events to publish, so they go out now rather than at the
-// relay's next sweep.
-type Notifier interface{ Notify(ids ...any) }
-
 // Service holds the wallet's use cases: reads for the API, and the saga steps the consumers drive.
 type Service struct {
 	ledger          *ledger
 	final           *finalizations
 	cache           cache.Cache
-	outbox          Notifier
+	outbox          outbox.Notifier
 	metrics         *metrics
 	logger          *slog.Logger
 	now             func() time.Time

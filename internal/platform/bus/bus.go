@@ -27,6 +27,10 @@ type Publisher interface {
 	Publish(ctx context.Context, msg Message) error
 }
 
+// DefaultMaxAttempts is how many deliveries a subscriber makes of a failing message, unless configured
+// otherwise, before it dead-letters it.
+const DefaultMaxAttempts = 5
+
 // Handler processes one delivery. nil acknowledges it. An error retries it with back-off; after the
 // subscriber's maximum attempts, or at once for a Permanent error, the message goes to <queue>.dlq.
 type Handler func(ctx context.Context, msg Message) error

@@ -20,6 +20,12 @@ func ClaimsFrom(ctx context.Context) (Claims, bool) {
 	return c, ok
 }
 
+// Caller is the user id (subject) of r's verified caller, "" on a route that was not authenticated.
+func Caller(r *http.Request) string {
+	c, _ := ClaimsFrom(r.Context())
+	return c.Subject
+}
+
 // Authenticate verifies the token of r (Bearer or session cookie) and returns r's context carrying its
 // claims. It has the shape of httpx.Authenticator.
 func (v *Verifier) Authenticate(r *http.Request) (context.Context, error) {

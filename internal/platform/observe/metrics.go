@@ -3,6 +3,7 @@ package observe
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,4 +67,16 @@ func Register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 		return c, fmt.Errorf("register metric: %w", err)
 	}
 	return c, nil
+}
+
+// Defaults returns logger and reg as given or, each when nil, a logger that discards and a registry of
+// its own: what a service module logs and counts with when its caller passes none (a test, a tool).
+func Defaults(logger *slog.Logger, reg prometheus.Registerer) (*slog.Logger, prometheus.Registerer) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	return logger, reg
 }

@@ -2,6 +2,7 @@ package observe_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -142,5 +143,20 @@ func TestRegisterReusesTheRegisteredCollector(t *testing.T) {
 	// Same name, other type: an error, not a silent second series.
 	if _, err := observe.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{Name: "things_total", Help: "Things."})); err == nil {
 		t.Fatal("registering a gauge under a counter's name succeeded")
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	logger, reg := observe.Defaults(nil, nil)
+	if logger == nil || reg == nil {
+		t.Fatalf("Defaults(nil, nil) = %v, %v", logger, reg)
+	}
+	logger.Warn("goes nowhere") // usable, not a nil logger
+	if _, err := observe.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{Name: "x_total"})); err != nil {
+		t.Fatal(err)
+	}
+	given, mine := slog.New(slog.DiscardHandler), prometheus.NewRegistry()
+	if l, r := observe.Defaults(given, mine); l != given || r != mine {
+		t.Error("Defaults replaced what it was given")
 	}
 }

@@ -108,6 +108,11 @@ func NewRelay(coll *mongo.Collection, pub bus.Publisher, logger *slog.Logger, op
 	return r, nil
 }
 
+// Notifier is what a service tells which documents got pending events (Relay.Notify), so they are
+// published now rather than at the relay's next sweep; an interface so that rules can be tested without
+// a relay.
+type Notifier interface{ Notify(ids ...any) }
+
 // Notify asks the relay to publish the outbox of the documents with these _ids now. Call it after the
 // write that added events, so they go out within milliseconds rather than at the next sweep. It never
 // blocks. Ids must be comparable values (string, bson.ObjectID, integers), as _ids usually are.

@@ -22,7 +22,7 @@ const (
 
 // Defaults of Policy.
 const (
-	DefaultMaxAttempts = 5
+	DefaultMaxAttempts = bus.DefaultMaxAttempts
 	DefaultRetryBase   = 200 * time.Millisecond
 	DefaultRetryMax    = 10 * time.Second
 )
