@@ -15,6 +15,7 @@ import (
 	"github.com/mint-wallet/mint/internal/auth"
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/servicetest"
 )
 
@@ -438,7 +439,7 @@ func TestSignupEventPublished(t *testing.T) {
 
 type delivered struct {
 	msg  bus.Message
-	env  contract.Envelope
+	env  event.Envelope
 	data contract.UserSignupData
 }
 
@@ -460,7 +461,7 @@ func collect(t *testing.T, b bus.Subscriber, queue string, match func(contract.U
 	var out []delivered
 	_ = b.Consume(ctx, queue, func(_ context.Context, m bus.Message) error {
 		var d contract.UserSignupData
-		env, err := contract.Decode(m, &d)
+		env, err := event.Decode(m, &d)
 		if err != nil {
 			t.Errorf("undecodable event: %v", err)
 			return nil

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 )
@@ -46,7 +45,7 @@ func (r *revocations) revoke(ctx context.Context, d revokedDoc) error {
 	}
 	r.remember(d)
 	if ttl := d.ExpiresAt.Sub(r.now()); ttl > 0 {
-		if err := r.cache.Set(ctx, contract.RevokedTokenKey(d.JTI), []byte("1"), ttl); err != nil {
+		if err := r.cache.Set(ctx, jwtverify.RevokedTokenKey(d.JTI), []byte("1"), ttl); err != nil {
 			r.logger.WarnContext(ctx, "revocation not cached; other processes see it at their next poll", "err", err)
 		}
 	}

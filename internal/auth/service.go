@@ -12,6 +12,7 @@ import (
 	"github.com/mint-wallet/mint/internal/auth/password"
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/freetext"
 	"github.com/mint-wallet/mint/internal/platform/jwtsign"
@@ -68,7 +69,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (SignIn, error)
 	now := s.now().UTC().Truncate(time.Millisecond)
 	d := userDoc{ID: bson.NewObjectIDFromTimestamp(now), FirstName: v.FirstName, MiddleName: v.MiddleName,
 		LastName: v.LastName, Email: v.Email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now, SearchVersion: 1}
-	ev, err := contract.NewEvent(ctx, contract.AuthEvents, contract.UserSignup, now, contract.UserSignupData{
+	ev, err := event.New(ctx, contract.AuthEvents, contract.UserSignup, now, contract.UserSignupData{
 		UserID: d.ID.Hex(), Email: d.Email, FirstName: d.FirstName, LastName: d.LastName, CreatedAt: now})
 	if err != nil {
 		return SignIn{}, fmt.Errorf("signup: %w", err)

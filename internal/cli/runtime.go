@@ -22,6 +22,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
 	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
@@ -87,7 +88,7 @@ func openRuntime(ctx context.Context, s settings, service string, stderr io.Writ
 
 	var c cache.Cache
 	// A revocation marker never changes: one whose SET timed out may still land, and must stay.
-	opts := []cache.ResilientOption{cache.WithImmutablePrefixes(contract.RevokedTokenKey(""))}
+	opts := []cache.ResilientOption{cache.WithImmutablePrefixes(jwtverify.RevokedTokenKey(""))}
 	if s.RedisURL == "" {
 		rt.logger.Info("using the in-process cache")
 		c, opts = cache.NewMemory(), append(opts, cache.WithoutTimeout())

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
@@ -16,13 +17,13 @@ import (
 // holds up, retries or dead-letters an event.
 func (m *Module) consumers() bus.Handlers {
 	return bus.Handlers{
-		contract.Queue("notifications", contract.UserSignup):           contract.On(contract.UserSignup, m.onUserSignup),
-		contract.Queue("notifications", contract.TransactionCompleted): contract.On(contract.TransactionCompleted, m.onTransactionCompleted),
-		contract.Queue("notifications", contract.TransactionFailed):    contract.On(contract.TransactionFailed, m.onTransactionFailed),
+		contract.Queue("notifications", contract.UserSignup):           event.On(contract.UserSignup, m.onUserSignup),
+		contract.Queue("notifications", contract.TransactionCompleted): event.On(contract.TransactionCompleted, m.onTransactionCompleted),
+		contract.Queue("notifications", contract.TransactionFailed):    event.On(contract.TransactionFailed, m.onTransactionFailed),
 	}
 }
 
-func (m *Module) onUserSignup(ctx context.Context, ev contract.Received[contract.UserSignupData]) error {
+func (m *Module) onUserSignup(ctx context.Context, ev event.Received[contract.UserSignupData]) error {
 	d := ev.Data
 	if d.UserID == "" || d.FirstName == "" {
 		return bus.Permanent(fmt.Errorf("user.signup %s: missing userId or firstName", ev.ID))
@@ -52,7 +53,7 @@ func validTransaction(tx contract.TransactionData) error {
 	return nil
 }
 
-func (m *Module) onTransactionCompleted(ctx context.Context, ev contract.Received[contract.TransactionData]) error {
+func (m *Module) onTransactionCompleted(ctx context.Context, ev event.Received[contract.TransactionData]) error {
 	tx := ev.Data
 	if err := validTransaction(tx); err != nil {
 		return bus.Permanent(fmt.Errorf("transaction.completed %s: %w", ev.ID, err))
@@ -78,7 +79,7 @@ func (m *Module) onTransactionCompleted(ctx context.Context, ev contract.Receive
 	return m.owe(ctx, ev.ID, owed{TemplateTransferSent, tx.ID, user, sent}, owed{TemplateTransferReceived, tx.ID, recipient, received})
 }
 
-func (m *Module) onTransactionFailed(ctx context.Context, ev contract.Received[contract.TransactionData]) error {
+func (m *Module) onTransactionFailed(ctx context.Context, ev event.Received[contract.TransactionData]) error {
 	tx := ev.Data
 	if err := validTransaction(tx); err != nil {
 		return bus.Permanent(fmt.Errorf("transaction.failed %s: %w", ev.ID, err))

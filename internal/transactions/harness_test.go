@@ -14,6 +14,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/servicetest"
 )
 
@@ -149,7 +150,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 
 func (h *harness) playWallet(ctx context.Context, msg bus.Message) error {
 	var p contract.TransactionProcessingData
-	if _, err := contract.Decode(msg, &p); err != nil {
+	if _, err := event.Decode(msg, &p); err != nil {
 		return err
 	}
 	a := h.wallet.next(p.TransactionID)
@@ -170,7 +171,7 @@ func (h *harness) record(_ context.Context, msg bus.Message) error {
 	// Every event the service publishes, whatever its type: the envelope strictly, the data only for
 	// the transaction id.
 	var raw json.RawMessage
-	if _, err := contract.Decode(msg, &raw); err != nil {
+	if _, err := event.Decode(msg, &raw); err != nil {
 		return err
 	}
 	var data struct {

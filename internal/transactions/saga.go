@@ -10,6 +10,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/objectid"
 )
@@ -30,14 +31,14 @@ const consumer = "transactions"
 // consumers are the queues this service consumes and their handlers.
 func (s *Service) consumers() bus.Handlers {
 	return bus.Handlers{
-		contract.Queue(consumer, contract.UserSignup):         contract.On(contract.UserSignup, s.onUserSignup),
-		contract.Queue(consumer, contract.TransactionCreated): contract.On(contract.TransactionCreated, s.onCreated),
-		contract.Queue(consumer, contract.WalletTxFinalized):  contract.On(contract.WalletTxFinalized, s.onFinalized),
+		contract.Queue(consumer, contract.UserSignup):         event.On(contract.UserSignup, s.onUserSignup),
+		contract.Queue(consumer, contract.TransactionCreated): event.On(contract.TransactionCreated, s.onCreated),
+		contract.Queue(consumer, contract.WalletTxFinalized):  event.On(contract.WalletTxFinalized, s.onFinalized),
 	}
 }
 
 // onUserSignup remembers a user as a valid transfer recipient.
-func (s *Service) onUserSignup(ctx context.Context, ev contract.Received[contract.UserSignupData]) error {
+func (s *Service) onUserSignup(ctx context.Context, ev event.Received[contract.UserSignupData]) error {
 	data := ev.Data
 	if !objectid.Valid(data.UserID) {
 		return bus.Permanent(fmt.Errorf("user.signup %s: userId %q is not a user id", ev.ID, data.UserID))
@@ -50,7 +51,7 @@ func (s *Service) onUserSignup(ctx context.Context, ev contract.Received[contrac
 }
 
 // onCreated begins processing: pending → processing, owing transaction.processing.
-func (s *Service) onCreated(ctx context.Context, ev contract.Received[contract.TransactionData]) error {
+func (s *Service) onCreated(ctx context.Context, ev event.Received[contract.TransactionData]) error {
 	id, err := eventTxID(ev.Type, ev.ID, ev.Data.ID)
 	if err != nil {
 		return err
@@ -59,7 +60,7 @@ func (s *Service) onCreated(ctx context.Context, ev contract.Received[contract.T
 }
 
 // onFinalized records the wallet's answer: completed when the legs were applied, failed when rejected.
-func (s *Service) onFinalized(ctx context.Context, ev contract.Received[contract.WalletFinalizedData]) error {
+func (s *Service) onFinalized(ctx context.Context, ev event.Received[contract.WalletFinalizedData]) error {
 	data := ev.Data
 	id, err := eventTxID(ev.Type, ev.ID, data.TransactionID)
 	if err != nil {
@@ -139,7 +140,7 @@ func (s *Service) finalize(ctx context.Context, id bson.ObjectID, to, reason str
 		if to == contract.StatusFailed {
 			typ = contract.TransactionFailed
 		}
-		ev, err := contract.NewEvent(ctx, contract.TransactionEvents, typ, next.UpdatedAt, next.data())
+		ev, err := event.New(ctx, contract.TransactionEvents, typ, next.UpdatedAt, next.data())
 		if err != nil {
 			return step{}, false, fmt.Errorf("finalize %s: %w", id.Hex(), err)
 		}
@@ -167,8 +168,8 @@ func (s *Service) afterStep(ctx context.Context, d txDoc, moved bool, err error)
 }
 
 // processingEvent asks the wallet to apply d's legs.
-func (s *Service) processingEvent(ctx context.Context, d txDoc, at time.Time) (contract.Event, error) {
-	ev, err := contract.NewEvent(ctx, contract.TransactionEvents, contract.TransactionProcessing, at, contract.TransactionProcessingData{
+func (s *Service) processingEvent(ctx context.Context, d txDoc, at time.Time) (event.Event, error) {
+	ev, err := event.New(ctx, contract.TransactionEvents, contract.TransactionProcessing, at, contract.TransactionProcessingData{
 		TransactionID: d.ID.Hex(), Type: d.Type, UserID: d.UserID, RecipientID: d.RecipientID, Amount: d.Amount, Currency: d.Currency})
 	if err != nil {
 		return ev, fmt.Errorf("transaction.processing %s: %w", d.ID.Hex(), err)
@@ -177,10 +178,10 @@ func (s *Service) processingEvent(ctx context.Context, d txDoc, at time.Time) (c
 }
 
 // owedEvent is the event that drives d on from its current state: what the sweeper publishes again.
-func (s *Service) owedEvent(ctx context.Context, d txDoc, at time.Time) (contract.Event, error) {
+func (s *Service) owedEvent(ctx context.Context, d txDoc, at time.Time) (event.Event, error) {
 	switch d.Status {
 	case contract.StatusPending:
-		ev, err := contract.NewEvent(ctx, contract.TransactionEvents, contract.TransactionCreated, at, d.data())
+		ev, err := event.New(ctx, contract.TransactionEvents, contract.TransactionCreated, at, d.data())
 		if err != nil {
 			return ev, fmt.Errorf("transaction.created %s: %w", d.ID.Hex(), err)
 		}
@@ -188,6 +189,6 @@ func (s *Service) owedEvent(ctx context.Context, d txDoc, at time.Time) (contrac
 	case contract.StatusProcessing:
 		return s.processingEvent(ctx, d, at)
 	default:
-		return contract.Event{}, errors.New("a terminal transaction owes nothing")
+		return event.Event{}, errors.New("a terminal transaction owes nothing")
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 )
 
 // settle waits until the finalization queue has handled everything published before: it finalizes a
@@ -212,7 +213,7 @@ func TestCreatedEventIsCheckedAgainstTheRecord(t *testing.T) {
 		msg := v.(bus.Message)
 		var p contract.TransactionProcessingData
 		if msg.Type == contract.TransactionProcessing {
-			if _, err := contract.Decode(msg, &p); err == nil && p.TransactionID == id.Hex() {
+			if _, err := event.Decode(msg, &p); err == nil && p.TransactionID == id.Hex() {
 				amounts = append(amounts, p.Amount)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
@@ -82,7 +83,7 @@ func (s *Service) insert(ctx context.Context, id bson.ObjectID, c command) (Resp
 	d := txDoc{ID: id, Type: c.Type, UserID: c.UserID, RecipientID: c.RecipientID, Amount: c.Amount,
 		Currency: s.cfg.Currency, Description: c.Description, Status: contract.StatusPending,
 		CreatedAt: now, UpdatedAt: now, DrivenAt: now}
-	ev, err := contract.NewEvent(ctx, contract.TransactionEvents, contract.TransactionCreated, now, d.data())
+	ev, err := event.New(ctx, contract.TransactionEvents, contract.TransactionCreated, now, d.data())
 	if err != nil {
 		return Response{}, fmt.Errorf("create transaction: %w", err)
 	}

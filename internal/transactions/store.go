@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/money"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
@@ -158,7 +159,7 @@ func (s *store) txByID(ctx context.Context, id bson.ObjectID) (txDoc, error) {
 // step is one state change of a transaction (the document moveTo returned) and the event it owes.
 type step struct {
 	Next  txDoc
-	Event contract.Event
+	Event event.Event
 }
 
 // movedFields is the $set that persists what moveTo changed in d.
@@ -208,7 +209,7 @@ func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur t
 // begin moves d from pending to processing with its event ev, guarded by the pending status and by the
 // fields the wallet acts on (type, parties, amount, currency) as d states them, so that an event whose
 // copy of the transaction differs from the stored one changes nothing. It reports whether it matched.
-func (s *store) begin(ctx context.Context, d txDoc, ev contract.Event) (bool, error) {
+func (s *store) begin(ctx context.Context, d txDoc, ev event.Event) (bool, error) {
 	filter := bson.D{{Key: "_id", Value: d.ID}, {Key: "status", Value: contract.StatusPending}, {Key: "type", Value: d.Type},
 		{Key: "userId", Value: d.UserID}, {Key: "amount", Value: d.Amount}, {Key: "currency", Value: d.Currency}}
 	if d.RecipientID != "" {
@@ -298,7 +299,7 @@ func (s *store) stuck(ctx context.Context, cutoff time.Time, limit int) ([]txDoc
 
 // redrive owes ev again for d's current state, guarded by the state and drive time read, so that two
 // sweepers (replicas) re-drive a transaction once per back-off.
-func (s *store) redrive(ctx context.Context, d txDoc, ev contract.Event, now time.Time) (bool, error) {
+func (s *store) redrive(ctx context.Context, d txDoc, ev event.Event, now time.Time) (bool, error) {
 	res, err := s.txs.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: d.ID}, {Key: "status", Value: d.Status}, {Key: "drivenAt", Value: d.DrivenAt}},
 		outbox.Push(bson.D{{Key: "$set", Value: bson.D{{Key: "drivenAt", Value: now}, {Key: "redrives", Value: d.Redrives + 1}}}}, ev))

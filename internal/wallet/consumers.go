@@ -7,29 +7,30 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/objectid"
 )
 
 // consumers returns the wallet's queues. Every handler is idempotent, keyed by business keys (the
 // user's wallet, the transaction's legs and finalization), never by event id: a redelivered, replayed
 // or re-published event, in any order, changes nothing twice. A malformed event, or one of another
-// type, is permanent (contract.On): redelivery cannot fix it, so it goes to the dead-letter queue.
+// type, is permanent (event.On): redelivery cannot fix it, so it goes to the dead-letter queue.
 func (s *Service) consumers() bus.Handlers {
 	return bus.Handlers{
-		contract.Queue("wallet", contract.UserSignup):            contract.On(contract.UserSignup, s.onUserSignup),
-		contract.Queue("wallet", contract.TransactionProcessing): contract.On(contract.TransactionProcessing, s.onTransactionProcessing),
-		contract.Queue("wallet", contract.TransactionFailed):     contract.On(contract.TransactionFailed, s.onTransactionFailed),
+		contract.Queue("wallet", contract.UserSignup):            event.On(contract.UserSignup, s.onUserSignup),
+		contract.Queue("wallet", contract.TransactionProcessing): event.On(contract.TransactionProcessing, s.onTransactionProcessing),
+		contract.Queue("wallet", contract.TransactionFailed):     event.On(contract.TransactionFailed, s.onTransactionFailed),
 	}
 }
 
-func (s *Service) onUserSignup(ctx context.Context, ev contract.Received[contract.UserSignupData]) error {
+func (s *Service) onUserSignup(ctx context.Context, ev event.Received[contract.UserSignupData]) error {
 	if !objectid.Valid(ev.Data.UserID) {
 		return bus.Permanent(fmt.Errorf("user.signup %s: userId %q is not a 24-hex id", ev.ID, ev.Data.UserID))
 	}
 	return s.CreateWallet(ctx, ev.Data.UserID)
 }
 
-func (s *Service) onTransactionProcessing(ctx context.Context, ev contract.Received[contract.TransactionProcessingData]) error {
+func (s *Service) onTransactionProcessing(ctx context.Context, ev event.Received[contract.TransactionProcessingData]) error {
 	p := ev.Data
 	if err := validateProcessing(p, s.currency); err != nil {
 		return bus.Permanent(fmt.Errorf("transaction.processing %s: %w", ev.ID, err))
@@ -42,7 +43,7 @@ func (s *Service) onTransactionProcessing(ctx context.Context, ev contract.Recei
 	return err
 }
 
-func (s *Service) onTransactionFailed(ctx context.Context, ev contract.Received[contract.TransactionData]) error {
+func (s *Service) onTransactionFailed(ctx context.Context, ev event.Received[contract.TransactionData]) error {
 	if !objectid.Valid(ev.Data.ID) {
 		return bus.Permanent(fmt.Errorf("transaction.failed %s: id %q is not a 24-hex id", ev.ID, ev.Data.ID))
 	}

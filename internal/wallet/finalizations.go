@@ -9,7 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
@@ -34,12 +34,12 @@ const reasonTransactionFailed = "transaction_failed"
 // Event is kept after publication so that a redelivered transaction.processing re-sends the very same
 // event (same id) rather than a new decision.
 type finalizationDoc struct {
-	TransactionID  string          `bson:"_id"`
-	Outcome        string          `bson:"outcome"`
-	Reason         string          `bson:"reason,omitempty"`
-	Source         string          `bson:"source"`
-	Event          *contract.Event `bson:"event,omitempty"`
-	CreatedAt      time.Time       `bson:"createdAt"`
+	TransactionID  string       `bson:"_id"`
+	Outcome        string       `bson:"outcome"`
+	Reason         string       `bson:"reason,omitempty"`
+	Source         string       `bson:"source"`
+	Event          *event.Event `bson:"event,omitempty"`
+	CreatedAt      time.Time    `bson:"createdAt"`
 	outbox.Pending `bson:",inline"`
 }
 

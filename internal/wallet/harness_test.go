@@ -15,6 +15,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/servicetest"
 	"github.com/mint-wallet/mint/internal/platform/testenv"
 	"github.com/mint-wallet/mint/internal/wallet"
@@ -68,7 +69,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 
 func (h *harness) record(_ context.Context, m bus.Message) error {
 	var d contract.WalletFinalizedData
-	if _, err := contract.Decode(m, &d); err != nil {
+	if _, err := event.Decode(m, &d); err != nil {
 		h.t.Errorf("undecodable wallet.transactionFinalized: %v", err)
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/testenv"
 	"github.com/mint-wallet/mint/internal/wallet"
 )
@@ -287,7 +288,7 @@ func TestPoisonEventsGoToTheDeadLetterQueue(t *testing.T) {
 		{TransactionID: bson.NewObjectID().Hex(), Type: contract.TypeTopup, UserID: u.id, Amount: -5, Currency: "USD"}, // negative
 		{TransactionID: bson.NewObjectID().Hex(), Type: "gift", UserID: u.id, Amount: 100, Currency: "USD"},
 	} {
-		ev, err := contract.NewEvent(context.Background(), contract.TransactionEvents, contract.TransactionProcessing, time.Now(), p)
+		ev, err := event.New(context.Background(), contract.TransactionEvents, contract.TransactionProcessing, time.Now(), p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/money"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
@@ -245,7 +246,7 @@ func (s *Service) recordOutcome(ctx context.Context, p contract.TransactionProce
 			balances[e.UserID] = e.BalanceAfter
 		}
 	}
-	ev, err := contract.NewEvent(ctx, contract.WalletEvents, contract.WalletTxFinalized, s.clock(), contract.WalletFinalizedData{
+	ev, err := event.New(ctx, contract.WalletEvents, contract.WalletTxFinalized, s.clock(), contract.WalletFinalizedData{
 		TransactionID: p.TransactionID, Outcome: d.outcome, Reason: d.reason, Balances: balances})
 	if err != nil {
 		return finalizationDoc{}, false, fmt.Errorf("finalize %s: %w", p.TransactionID, err)

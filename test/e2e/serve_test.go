@@ -10,6 +10,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
@@ -78,7 +79,7 @@ func TestBrokerRestartDuringSignup(t *testing.T) {
 	var quiet *time.Timer
 	_ = watcher.Consume(cctx, queue, func(_ context.Context, m bus.Message) error {
 		var d contract.UserSignupData
-		if _, err := contract.Decode(m, &d); err != nil {
+		if _, err := event.Decode(m, &d); err != nil {
 			t.Errorf("undecodable event: %v", err)
 			return nil
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/mint-wallet/mint/internal/auth"
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/transactions"
@@ -67,7 +68,7 @@ func FuzzEvent(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
 		v := payloads[int(kind)%len(payloads)]()
-		env, err := contract.Decode(bus.Message{Type: "fuzz", Body: body}, v)
+		env, err := event.Decode(bus.Message{Type: "fuzz", Body: body}, v)
 		if err != nil {
 			if !bus.IsPermanent(err) {
 				t.Fatalf("Decode(%q) = %v: not permanent, so it would be retried forever", body, err)
@@ -77,7 +78,7 @@ func FuzzEvent(f *testing.F) {
 		if env.ID == "" || env.Type == "" || len(env.Data) == 0 {
 			t.Fatalf("Decode accepted an envelope without id, type or data: %q", body)
 		}
-		checkMembers(t, body, reflect.TypeOf(contract.Envelope{}))
+		checkMembers(t, body, reflect.TypeOf(event.Envelope{}))
 		checkMembers(t, env.Data, reflect.TypeOf(v).Elem())
 	})
 }

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 
-	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 )
 
 // SharedRevocations reads the revocations the auth service writes to the shared cache at logout
-// (contract.RevokedTokenKey). It is how services other than auth learn of a logout at once.
+// (RevokedTokenKey). It is how services other than auth learn of a logout at once.
 //
 // Pass the service's resilient cache: a cache outage then reads as "not revoked", because failing
 // every request while Redis is down would trade availability for it (ARCHITECTURE §3). That window —
@@ -21,7 +20,7 @@ type SharedRevocations struct {
 
 // IsRevoked implements Revocations.
 func (s SharedRevocations) IsRevoked(ctx context.Context, jti string) (bool, error) {
-	_, err := s.Cache.Get(ctx, contract.RevokedTokenKey(jti))
+	_, err := s.Cache.Get(ctx, RevokedTokenKey(jti))
 	switch {
 	case err == nil:
 		return true, nil
@@ -31,3 +30,7 @@ func (s SharedRevocations) IsRevoked(ctx context.Context, jti string) (bool, err
 		return false, err
 	}
 }
+
+// RevokedTokenKey is the shared-cache key marking session token jti as revoked until it expires. The
+// auth service writes it at logout; every service's verifier reads it (docs/AUTH.md).
+func RevokedTokenKey(jti string) string { return "auth:revoked:" + jti }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
@@ -33,7 +32,7 @@ func TestSharedRevocations(t *testing.T) {
 		t.Fatalf("before logout: %v", err)
 	}
 	// The auth service's logout, as another process sees it through the shared cache.
-	if err := shared.Set(t.Context(), contract.RevokedTokenKey("jti-1"), []byte("1"), time.Hour); err != nil {
+	if err := shared.Set(t.Context(), jwtverify.RevokedTokenKey("jti-1"), []byte("1"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	_, err = v.Verify(t.Context(), tok)

@@ -8,8 +8,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
@@ -27,7 +27,7 @@ func Example() {
 	}
 	go func() { _ = relay.Run(context.Background()) }() // for the life of the service
 
-	ev, err := contract.NewEvent(ctx, contract.TransactionEvents, contract.TransactionCompleted, time.Now(), map[string]string{"transactionId": "tx1"})
+	ev, err := event.New(ctx, "orders.events", "order.shipped", time.Now(), map[string]string{"transactionId": "tx1"})
 	if err != nil {
 		return
 	}

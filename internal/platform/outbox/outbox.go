@@ -13,7 +13,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/event"
 )
 
 // Field is the document field holding the events still to publish, oldest first.
@@ -37,12 +37,12 @@ const DeadField = "outboxDead"
 //		outbox.Pending `bson:",inline"`
 //	}
 type Pending struct {
-	Outbox []contract.Event `bson:"outbox,omitempty"`
-	Since  *time.Time       `bson:"outboxSince,omitempty"`
+	Outbox []event.Event `bson:"outbox,omitempty"`
+	Since  *time.Time    `bson:"outboxSince,omitempty"`
 }
 
 // Owe is the outbox of a document inserted with events to publish.
-func Owe(events ...contract.Event) Pending {
+func Owe(events ...event.Event) Pending {
 	since := oldest(events)
 	return Pending{Outbox: events, Since: &since}
 }
@@ -51,7 +51,7 @@ func Owe(events ...contract.Event) Pending {
 // insert: no sweep publishes them, only a Relay's Notify of the document does. The writer notifies
 // once that work is done; after a crash, whatever redoes the work (a redelivery) must notify again.
 // A Push to the document marks it as usual, which ends the wait.
-func Park(events ...contract.Event) Pending {
+func Park(events ...event.Event) Pending {
 	return Pending{Outbox: events, Since: &parkedSince}
 }
 
@@ -61,14 +61,14 @@ var parkedSince = time.Date(9999, time.January, 1, 0, 0, 0, 0, time.UTC)
 // Push adds to update (a document of update operators such as $set) the operators that append events
 // to a document's outbox and mark it, so that the state change and its events are one write:
 // outbox.Push(bson.D{{Key: "$set", Value: ...}}, ev). It uses $push and $min, so update must not.
-func Push(update bson.D, events ...contract.Event) bson.D {
+func Push(update bson.D, events ...event.Event) bson.D {
 	return append(update,
 		bson.E{Key: "$push", Value: bson.D{{Key: Field, Value: bson.D{{Key: "$each", Value: events}}}}},
 		bson.E{Key: "$min", Value: bson.D{{Key: SinceField, Value: oldest(events)}}})
 }
 
 // oldest is the earliest time of events, to the millisecond a BSON date holds; now for none.
-func oldest(events []contract.Event) time.Time {
+func oldest(events []event.Event) time.Time {
 	t := time.Now()
 	for _, ev := range events {
 		if !ev.OccurredAt.IsZero() && ev.OccurredAt.Before(t) {

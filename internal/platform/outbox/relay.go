@@ -15,9 +15,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/backoff"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
 )
 
@@ -350,7 +350,7 @@ type published struct {
 func (r *Relay) publishDoc(ctx context.Context, d pendingDoc) ([]bson.Raw, error) {
 	var confirmed []bson.Raw
 	for _, raw := range d.Outbox {
-		var ev contract.Event
+		var ev event.Event
 		msg, err := decode(raw, &ev)
 		if err != nil {
 			r.bury(ctx, d.ID, raw, err)
@@ -397,7 +397,7 @@ func (r *Relay) remove(ctx context.Context, docs []pendingDoc, results []publish
 	return nil
 }
 
-func decode(raw bson.Raw, ev *contract.Event) (bus.Message, error) {
+func decode(raw bson.Raw, ev *event.Event) (bus.Message, error) {
 	if err := bson.Unmarshal(raw, ev); err != nil {
 		return bus.Message{}, fmt.Errorf("decode outbox event: %w", err)
 	}

@@ -14,8 +14,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 	"github.com/mint-wallet/mint/internal/platform/testenv"
@@ -70,9 +70,9 @@ type doc struct {
 	outbox.Pending `bson:",inline"`
 }
 
-func newEvent(t *testing.T, n int, at time.Time) contract.Event {
+func newEvent(t *testing.T, n int, at time.Time) event.Event {
 	t.Helper()
-	ev, err := contract.NewEvent(context.Background(), contract.TransactionEvents, contract.TransactionCreated, at, map[string]int{"n": n})
+	ev, err := event.New(context.Background(), "orders.events", "order.placed", at, map[string]int{"n": n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +181,8 @@ func TestNotifyPublishesInOrderAndEmptiesOutbox(t *testing.T) {
 	var msg bus.Message
 	func() { pub.mu.Lock(); defer pub.mu.Unlock(); msg = pub.msgs[1] }()
 	var data map[string]int
-	env, err := contract.Decode(msg, &data)
-	if err != nil || env.ID != e2.ID || msg.Exchange != contract.TransactionEvents || msg.Type != contract.TransactionCreated || data["n"] != 2 {
+	env, err := event.Decode(msg, &data)
+	if err != nil || env.ID != e2.ID || msg.Exchange != "orders.events" || msg.Type != "order.placed" || data["n"] != 2 {
 		t.Errorf("wire form: msg %+v env %+v data %v err %v", msg, env, data, err)
 	}
 }

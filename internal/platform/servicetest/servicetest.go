@@ -28,6 +28,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus/bustrace"
 	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
 	"github.com/mint-wallet/mint/internal/platform/cache"
+	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
@@ -218,7 +219,7 @@ func (e *Env) keys(t testing.TB) {
 // returns the message. It returns its error rather than failing the test, so that consumers running
 // in their own goroutines can call it.
 func (e *Env) Publish(ctx context.Context, exchange, key string, data any) (bus.Message, error) {
-	ev, err := contract.NewEvent(ctx, exchange, key, time.Now(), data)
+	ev, err := event.New(ctx, exchange, key, time.Now(), data)
 	if err != nil {
 		return bus.Message{}, err
 	}
