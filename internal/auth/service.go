@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -17,6 +18,12 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/freetext"
 	"github.com/mint-wallet/mint/internal/platform/jwtsign"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
+)
+
+// The auth service's own failure kinds (the problem codes of CONTRACT.md).
+var (
+	EmailTaken         = failure.Define("email_taken", http.StatusConflict, "Email already registered")
+	InvalidCredentials = failure.Define("invalid_credentials", http.StatusUnauthorized, "Invalid credentials")
 )
 
 // Session is an issued token.
@@ -128,7 +135,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest, c Client) (SignIn
 	}
 	if !ok {
 		s.metrics.login(loginFailed)
-		return SignIn{}, failure.New(failure.InvalidCredentials, "wrong email or password")
+		return SignIn{}, failure.New(InvalidCredentials, "wrong email or password")
 	}
 	s.metrics.login(loginSucceeded)
 	return s.signIn(d, now, renew)

@@ -121,7 +121,7 @@ func (s *store) insertUser(ctx context.Context, d userDoc) error {
 	if _, err := s.users.InsertOne(ctx, d); err != nil {
 		if mongox.IsDuplicateKey(err) {
 			_ = s.dropTerms(ctx, d.ID, d.SearchVersion+1) // else left behind for the search to filter out
-			return failure.New(failure.EmailTaken, "an account with this email already exists")
+			return failure.New(EmailTaken, "an account with this email already exists")
 		}
 		return fmt.Errorf("insert user: %w", err)
 	}

@@ -97,7 +97,7 @@ func (s *store) beginKey(ctx context.Context, d keyDoc) (keyDoc, bool, error) {
 	if err := s.keys.FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&cur); err != nil {
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			// Expired and swept between the insert and the read: the client may simply retry.
-			return d, false, failure.New(failure.IdempotencyInFlight, "a request with this idempotency key is in progress")
+			return d, false, failure.New(IdempotencyInFlight, "a request with this idempotency key is in progress")
 		}
 		return d, false, fmt.Errorf("find idempotency record: %w", err)
 	}
@@ -166,11 +166,11 @@ func (s *Service) idempotent(ctx context.Context, userID, key, hash string, crea
 	if !fresh {
 		switch {
 		case rec.Hash != hash:
-			return Response{}, failure.New(failure.IdempotencyReused, "this idempotency key was used with a different request")
+			return Response{}, failure.New(IdempotencyReused, "this idempotency key was used with a different request")
 		case rec.State == keyCompleted:
 			return Response{Status: rec.Status, Body: rec.Body, Replayed: true}, nil
 		case now.Before(rec.LockedUntil):
-			return Response{}, failure.New(failure.IdempotencyInFlight, "a request with this idempotency key is in progress")
+			return Response{}, failure.New(IdempotencyInFlight, "a request with this idempotency key is in progress")
 		}
 		// The request that began this record died or failed: resume it with its transaction id.
 		took, err := s.store.takeOverKey(ctx, rec, now.Add(s.cfg.InFlightTimeout))
@@ -178,7 +178,7 @@ func (s *Service) idempotent(ctx context.Context, userID, key, hash string, crea
 			return Response{}, err
 		}
 		if !took {
-			return Response{}, failure.New(failure.IdempotencyInFlight, "a request with this idempotency key is in progress")
+			return Response{}, failure.New(IdempotencyInFlight, "a request with this idempotency key is in progress")
 		}
 		rec.LockedUntil = now.Add(s.cfg.InFlightTimeout)
 		s.logger.InfoContext(ctx, "resuming an interrupted idempotent request", "user_id", userID, "transaction_id", rec.TxID.Hex())

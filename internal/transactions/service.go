@@ -19,6 +19,14 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 )
 
+// The transactions service's own failure kinds (the problem codes of CONTRACT.md).
+var (
+	RecipientNotFound   = failure.Define("recipient_not_found", http.StatusNotFound, "Recipient not found")
+	SelfTransfer        = failure.Define("self_transfer", http.StatusBadRequest, "Cannot transfer to yourself")
+	IdempotencyReused   = failure.Define("idempotency_key_reused", http.StatusUnprocessableEntity, "Idempotency key reused with a different request")
+	IdempotencyInFlight = failure.Define("idempotency_in_progress", http.StatusConflict, "Request with this idempotency key is in progress")
+)
+
 // TxCacheTTL is how long a transaction stays cached (3 minutes).
 const TxCacheTTL = 3 * time.Minute
 
@@ -59,7 +67,7 @@ func (s *Service) Transfer(ctx context.Context, userID, key string, req Transfer
 		return Response{}, err
 	}
 	if !known {
-		return Response{}, failure.New(failure.RecipientNotFound, "no user with this recipientId")
+		return Response{}, failure.New(RecipientNotFound, "no user with this recipientId")
 	}
 	return s.create(ctx, key, "/api/v1/transactions/transfer", c)
 }

@@ -86,7 +86,7 @@ func (r TransferRequest) validate(userID string) (command, error) {
 		return command{}, err
 	}
 	if recipient == userID {
-		return command{}, failure.New(failure.SelfTransfer, "you cannot transfer money to yourself")
+		return command{}, failure.New(SelfTransfer, "you cannot transfer money to yourself")
 	}
 	return command{Type: contract.TypeTransfer, UserID: userID, RecipientID: recipient,
 		Amount: amount.Cents(), Description: desc}, nil

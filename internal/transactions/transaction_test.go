@@ -90,8 +90,8 @@ func TestRequestValidation(t *testing.T) {
 		{"no recipient", "transfer", `{"amount": 2}`, command{}, failure.Invalid, "body.recipientId"},
 		{"bad recipient", "transfer", `{"amount": 2, "recipientId": "bob"}`, command{}, failure.Invalid, "body.recipientId"},
 		{"upper-case hex recipient", "transfer", `{"amount": 2, "recipientId": "BBBBBBBBBBBBBBBBBBBBBBBB"}`, command{Type: "transfer", UserID: alice, RecipientID: bob, Amount: 200}, "", ""},
-		{"self in upper case", "transfer", `{"amount": 2, "recipientId": "AAAAAAAAAAAAAAAAAAAAAAAA"}`, command{}, failure.SelfTransfer, ""},
-		{"self", "transfer", `{"amount": 2, "recipientId": "` + alice + `"}`, command{}, failure.SelfTransfer, ""},
+		{"self in upper case", "transfer", `{"amount": 2, "recipientId": "AAAAAAAAAAAAAAAAAAAAAAAA"}`, command{}, SelfTransfer, ""},
+		{"self", "transfer", `{"amount": 2, "recipientId": "` + alice + `"}`, command{}, SelfTransfer, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

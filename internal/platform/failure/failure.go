@@ -6,54 +6,88 @@ package failure
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
+	"sync"
 	"time"
 )
 
-// Kind is the stable class of a failure. Its string is the problem `code` of CONTRACT.md.
+// Kind is the stable class of a failure. Its string is the problem `code` of CONTRACT.md. Every kind
+// is made by Define, with the HTTP status and title the edge answers it with; a service defines its
+// own (auth.EmailTaken, …) beside the code that returns them, so adding one changes nothing here.
 type Kind string
 
-// The kinds of CONTRACT.md.
-const (
-	Internal             Kind = "internal"
-	Invalid              Kind = "validation_failed"
-	MalformedJSON        Kind = "malformed_json"
-	Unauthenticated      Kind = "unauthenticated"
-	Forbidden            Kind = "forbidden"
-	NotFound             Kind = "not_found"
-	EmailTaken           Kind = "email_taken"
-	InvalidCredentials   Kind = "invalid_credentials"
-	InsufficientFunds    Kind = "insufficient_funds"
-	RecipientNotFound    Kind = "recipient_not_found"
-	SelfTransfer         Kind = "self_transfer"
-	IdempotencyReused    Kind = "idempotency_key_reused"
-	IdempotencyInFlight  Kind = "idempotency_in_progress"
-	RateLimited          Kind = "rate_limited"
-	PayloadTooLarge      Kind = "payload_too_large"
-	UnsupportedMediaType Kind = "unsupported_media_type"
-	Unavailable          Kind = "unavailable"
+type definition struct {
+	status int
+	title  string
+}
+
+var (
+	definedMu sync.RWMutex
+	defined   = map[Kind]definition{}
+	order     []Kind
+)
+
+// Define makes the kind code, answered at the HTTP edge with status and title. Call it for a
+// package-level var; defining one code twice with another status or title panics, as two meanings for
+// one code would be a contract broken at start-up.
+func Define(code string, status int, title string) Kind {
+	k, d := Kind(code), definition{status: status, title: title}
+	if code == "" || status < 400 || status > 599 || title == "" {
+		panic(fmt.Sprintf("failure.Define(%q, %d, %q): want a code, a 4xx or 5xx status and a title", code, status, title))
+	}
+	definedMu.Lock()
+	defer definedMu.Unlock()
+	if was, ok := defined[k]; ok {
+		if was != d {
+			panic(fmt.Sprintf("failure kind %q defined twice: %d %q and %d %q", code, was.status, was.title, status, title))
+		}
+		return k
+	}
+	defined[k] = d
+	order = append(order, k)
+	return k
+}
+
+// Described returns the HTTP status and title of kind, and false for a kind never defined.
+func Described(kind Kind) (status int, title string, ok bool) {
+	definedMu.RLock()
+	defer definedMu.RUnlock()
+	d, ok := defined[kind]
+	return d.status, d.title, ok
+}
+
+// Kinds returns every defined kind, in the order defined, so the edge and the API document's list of
+// problem codes cover one list.
+func Kinds() []Kind {
+	definedMu.RLock()
+	defer definedMu.RUnlock()
+	return slices.Clone(order)
+}
+
+// The kinds of every service.
+var (
+	Invalid              = Define("validation_failed", http.StatusBadRequest, "Validation failed")
+	MalformedJSON        = Define("malformed_json", http.StatusBadRequest, "Malformed JSON")
+	Unauthenticated      = Define("unauthenticated", http.StatusUnauthorized, "Authentication required")
+	Forbidden            = Define("forbidden", http.StatusForbidden, "Forbidden")
+	NotFound             = Define("not_found", http.StatusNotFound, "Not found")
+	PayloadTooLarge      = Define("payload_too_large", http.StatusRequestEntityTooLarge, "Payload too large")
+	UnsupportedMediaType = Define("unsupported_media_type", http.StatusUnsupportedMediaType, "Unsupported media type")
+	RateLimited          = Define("rate_limited", http.StatusTooManyRequests, "Too many requests")
+	Unavailable          = Define("unavailable", http.StatusServiceUnavailable, "Service unavailable")
+	Internal             = Define("internal", http.StatusInternalServerError, "Internal server error")
 )
 
 // The kinds of the HTTP edge itself: requests refused before any handler runs.
-const (
-	MethodNotAllowed        Kind = "method_not_allowed"
-	MisdirectedRequest      Kind = "misdirected_request"
-	MalformedRequest        Kind = "malformed_request"
-	HeadersTooLarge         Kind = "request_headers_too_large"
-	NotImplemented          Kind = "not_implemented"
-	HTTPVersionNotSupported Kind = "http_version_not_supported"
+var (
+	MethodNotAllowed        = Define("method_not_allowed", http.StatusMethodNotAllowed, "Method not allowed")
+	MisdirectedRequest      = Define("misdirected_request", http.StatusMisdirectedRequest, "Misdirected request")
+	MalformedRequest        = Define("malformed_request", http.StatusBadRequest, "Malformed request")
+	HeadersTooLarge         = Define("request_headers_too_large", http.StatusRequestHeaderFieldsTooLarge, "Request header fields too large")
+	NotImplemented          = Define("not_implemented", http.StatusNotImplemented, "Not implemented")
+	HTTPVersionNotSupported = Define("http_version_not_supported", http.StatusHTTPVersionNotSupported, "HTTP version not supported")
 )
-
-// Kinds returns every kind, so the edge's status table and the API document's list of problem codes
-// can be checked against one list.
-func Kinds() []Kind {
-	return []Kind{
-		Internal, Invalid, MalformedJSON, Unauthenticated, Forbidden, NotFound, EmailTaken,
-		InvalidCredentials, InsufficientFunds, RecipientNotFound, SelfTransfer, IdempotencyReused,
-		IdempotencyInFlight, RateLimited, PayloadTooLarge, UnsupportedMediaType, Unavailable,
-		MethodNotAllowed, MisdirectedRequest, MalformedRequest, HeadersTooLarge, NotImplemented,
-		HTTPVersionNotSupported,
-	}
-}
 
 // FieldError names one invalid input, e.g. {Field: "body.email", Message: "must be a valid email"}.
 type FieldError struct {

@@ -92,8 +92,9 @@ func (c *problemConn) problemFor(b []byte) ([]byte, bool) {
 	if err != nil || !known {
 		return nil, false
 	}
+	_, title, _ := failure.Described(kind)
 	p := Problem{
-		Type: "urn:mint:problem:" + string(kind), Title: kinds[kind].title, Status: status, Code: kind,
+		Type: "urn:mint:problem:" + string(kind), Title: title, Status: status, Code: kind,
 		Detail: serverErrorDetail(status, statusLine), RequestID: newRequestID(),
 	}
 	body, err := json.Marshal(p)

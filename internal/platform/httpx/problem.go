@@ -28,46 +28,14 @@ type Problem struct {
 	RequestID string               `json:"requestId,omitempty"`
 }
 
-type kindInfo struct {
-	status int
-	title  string
-}
-
-var kinds = map[failure.Kind]kindInfo{
-	failure.Invalid:              {http.StatusBadRequest, "Validation failed"},
-	failure.MalformedJSON:        {http.StatusBadRequest, "Malformed JSON"},
-	failure.SelfTransfer:         {http.StatusBadRequest, "Cannot transfer to yourself"},
-	failure.Unauthenticated:      {http.StatusUnauthorized, "Authentication required"},
-	failure.InvalidCredentials:   {http.StatusUnauthorized, "Invalid credentials"},
-	failure.Forbidden:            {http.StatusForbidden, "Forbidden"},
-	failure.NotFound:             {http.StatusNotFound, "Not found"},
-	failure.RecipientNotFound:    {http.StatusNotFound, "Recipient not found"},
-	failure.EmailTaken:           {http.StatusConflict, "Email already registered"},
-	failure.InsufficientFunds:    {http.StatusConflict, "Insufficient funds"},
-	failure.IdempotencyInFlight:  {http.StatusConflict, "Request with this idempotency key is in progress"},
-	failure.PayloadTooLarge:      {http.StatusRequestEntityTooLarge, "Payload too large"},
-	failure.UnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
-	failure.IdempotencyReused:    {http.StatusUnprocessableEntity, "Idempotency key reused with a different request"},
-	failure.RateLimited:          {http.StatusTooManyRequests, "Too many requests"},
-	failure.Unavailable:          {http.StatusServiceUnavailable, "Service unavailable"},
-	failure.Internal:             {http.StatusInternalServerError, "Internal server error"},
-
-	failure.MethodNotAllowed:        {http.StatusMethodNotAllowed, "Method not allowed"},
-	failure.MisdirectedRequest:      {http.StatusMisdirectedRequest, "Misdirected request"},
-	failure.MalformedRequest:        {http.StatusBadRequest, "Malformed request"},
-	failure.HeadersTooLarge:         {http.StatusRequestHeaderFieldsTooLarge, "Request header fields too large"},
-	failure.NotImplemented:          {http.StatusNotImplemented, "Not implemented"},
-	failure.HTTPVersionNotSupported: {http.StatusHTTPVersionNotSupported, "HTTP version not supported"},
-}
-
 // StatusClientClosedRequest is the status recorded (nginx's convention) for a request whose client
 // went away before the answer was ready. It is no server error, and nobody reads the response.
 const StatusClientClosedRequest = 499
 
 // StatusOf returns the HTTP status for kind.
 func StatusOf(kind failure.Kind) int {
-	if k, ok := kinds[kind]; ok {
-		return k.status
+	if status, _, ok := failure.Described(kind); ok {
+		return status
 	}
 	return http.StatusInternalServerError
 }
@@ -75,14 +43,15 @@ func StatusOf(kind failure.Kind) int {
 // ProblemFor builds the problem body for err. Internal failures never show their cause.
 func ProblemFor(r *http.Request, err error) Problem {
 	kind := failure.KindOf(err)
-	info, ok := kinds[kind]
+	status, title, ok := failure.Described(kind)
 	if !ok {
-		kind, info = failure.Internal, kinds[failure.Internal]
+		kind = failure.Internal
+		status, title, _ = failure.Described(kind)
 	}
 	p := Problem{
 		Type:      "urn:mint:problem:" + string(kind),
-		Title:     info.title,
-		Status:    info.status,
+		Title:     title,
+		Status:    status,
 		Code:      kind,
 		Instance:  r.URL.Path,
 		RequestID: observe.RequestID(r.Context()),
