@@ -19,6 +19,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
+	"github.com/mint-wallet/mint/internal/platform/periodic"
 )
 
 // Config is what an operator sets for the auth service.
@@ -132,18 +133,18 @@ func (m *Module) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.relay.Run(ctx) })
 	g.Go(func() error {
-		m.every(ctx, 5*time.Second, "auth keys not reloaded", func(context.Context) error {
+		periodic.Every(ctx, 5*time.Second, m.logger, "auth keys not reloaded", func(context.Context) error {
 			_, err := m.keys.ReloadIfChanged()
 			return err
 		})
 		return nil
 	})
 	g.Go(func() error {
-		m.every(ctx, 2*time.Second, "revocations not refreshed", m.svc.revoked.refresh)
+		periodic.Every(ctx, 2*time.Second, m.logger, "revocations not refreshed", m.svc.revoked.refresh)
 		return nil
 	})
 	g.Go(func() error {
-		m.every(ctx, time.Minute, "sweep failed", func(ctx context.Context) error {
+		periodic.Every(ctx, time.Minute, m.logger, "sweep failed", func(ctx context.Context) error {
 			return m.svc.store.sweep(ctx, m.svc.now(), m.window)
 		})
 		return nil
@@ -152,19 +153,4 @@ func (m *Module) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
-}
-
-func (m *Module) every(ctx context.Context, d time.Duration, msg string, f func(context.Context) error) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := f(ctx); err != nil && ctx.Err() == nil {
-				m.logger.Warn(msg, "err", err)
-			}
-		}
-	}
 }

@@ -1,6 +1,7 @@
 // Package auth is the auth service: sign-up, login, sessions (RS256 JWTs), users and the JWKS other
 // services verify tokens with. Routes are in http.go, the rules in service.go and user.go, the queries in
-// store.go.
+// store.go; the login throttle in throttle.go, device tokens in devices.go, logouts in revocations.go,
+// the user search in search.go, the metrics in metrics.go and the composition in module.go.
 package auth
 
 import (

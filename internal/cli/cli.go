@@ -1,5 +1,7 @@
-// Package cli is the mint command: it parses subcommands and settings and hands them to the
-// composition roots (dev.go, serve.go).
+// Package cli is the mint command: it parses subcommands (cli.go) and settings (settings.go) and hands
+// them to the composition roots (dev.go, serve.go, db.go), which open the servers (runtime.go) and
+// assemble the services (modules.go); keys.go and reconcile.go are the operator's subcommands, pprof.go
+// the profiling listener.
 package cli
 
 import (

@@ -16,6 +16,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
+	"github.com/mint-wallet/mint/internal/platform/periodic"
 )
 
 // Config is what an operator sets for the transactions service. Zero values take the defaults.
@@ -111,18 +112,11 @@ func (m *Module) Run(ctx context.Context) error {
 	g.Go(func() error { return bus.ConsumeAll(ctx, m.bus, m.svc.consumers(), m.consumers) })
 	g.Go(func() error { return m.relay.Run(ctx) })
 	g.Go(func() error {
-		t := time.NewTicker(m.interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-				if _, err := m.svc.sweep(ctx); err != nil && ctx.Err() == nil {
-					m.logger.Warn("transactions sweep failed", "err", err)
-				}
-			}
-		}
+		periodic.Every(ctx, m.interval, m.logger, "transactions sweep failed", func(ctx context.Context) error {
+			_, err := m.svc.sweep(ctx)
+			return err
+		})
+		return nil
 	})
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -5,8 +5,8 @@
 // transaction.failed.
 //
 // Routes are in http.go, the event handlers in consumers.go, the saga in service.go, the rules in
-// wallet.go, the ledger queries in ledger.go, the recorded outcomes in finalizations.go and the audit in
-// reconcile.go.
+// wallet.go, the ledger queries in ledger.go, the recorded outcomes in finalizations.go, the audit in
+// reconcile.go, the metrics in metrics.go and the composition in module.go.
 package wallet
 
 import (

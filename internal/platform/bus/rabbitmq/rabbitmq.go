@@ -6,7 +6,8 @@
 // outbox's correctness rests on; an explicit loop keeps those rules in one place we test.
 //
 // Publishing goes through one confirm-mode channel shared by all goroutines (publish.go); each consumer
-// gets its own channel with a bounded prefetch (consume.go).
+// gets its own channel with a bounded prefetch (consume.go). Messages map to AMQP in codec.go; the
+// topology (exchanges, queues, their retry and dead-letter queues) is declared in topology.go.
 package rabbitmq
 
 import (
