@@ -170,5 +170,3 @@ func validateProcessing(p contract.TransactionProcessingData, currency string) e
 	}
 	return nil
 }
-
-// isObjectID reports whether s is a 24-hex id, the form of every id in CONTRACT.md.

@@ -1,5 +1,5 @@
 // Package fuzz fuzzes what Mint accepts from outside its processes: every request body type through
-// httpx.Decode, and every consumed event through contract.Decode. The seed corpus is in
+// httpx.Decode, and every consumed event through event.Decode. The seed corpus is in
 // testdata/fuzz; CI runs each target for a bounded time (make fuzz).
 package fuzz
 
