@@ -29,9 +29,11 @@ func TestEveryKeepsGoingAfterAFailureAndStopsWithItsContext(t *testing.T) {
 		})
 		close(done)
 	}()
-	for got := range calls { // the chore runs again after its failure
-		if got == 3 {
-			break
+	for got := 0; got < 3; { // the chore runs again after its failure
+		select {
+		case got = <-calls:
+		case <-time.After(time.Minute): // a guard against hanging, not a measure: it ticks every ms
+			t.Fatalf("the chore ran %d times in a minute, want 3: Every stopped after the failure", got)
 		}
 	}
 	cancel()
