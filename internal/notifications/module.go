@@ -81,31 +81,36 @@ type Module struct {
 	msgIDDom string
 }
 
+// setDefaults fills the settings left zero with their documented defaults.
+func (c *Config) setDefaults() {
+	if c.From == "" {
+		c.From = DefaultFrom
+	}
+	if c.Currency == "" {
+		c.Currency = "USD"
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = 4
+	}
+	if c.SMTPTimeout <= 0 {
+		c.SMTPTimeout = 10 * time.Second
+	}
+	c.Retry = c.Retry.withDefaults()
+}
+
 // New assembles the service and creates its indexes. With cfg.SMTPURL empty, mails go to a catcher.
 func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 	if d.DB == nil || d.Bus == nil {
 		return nil, errors.New("notifications: Deps.DB and Deps.Bus are required")
 	}
-	if cfg.From == "" {
-		cfg.From = DefaultFrom
-	}
+	cfg.setDefaults()
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
 		return nil, fmt.Errorf("notifications: From %q is not an address: %w", cfg.From, err)
 	}
-	if cfg.Currency == "" {
-		cfg.Currency = "USD"
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = time.Second
-	}
-	if cfg.Parallel <= 0 {
-		cfg.Parallel = 4
-	}
-	if cfg.SMTPTimeout <= 0 {
-		cfg.SMTPTimeout = 10 * time.Second
-	}
-	cfg.Retry = cfg.Retry.withDefaults()
 	d.Logger, d.Registerer = observe.Defaults(d.Logger, d.Registerer)
 	if d.Now == nil {
 		d.Now = time.Now

@@ -56,6 +56,19 @@ type Module struct {
 	consumers int
 }
 
+// setDefaults fills the settings left zero with their documented defaults.
+func (c *Config) setDefaults() {
+	if c.Currency == "" {
+		c.Currency = "USD"
+	}
+	if c.MissingWalletAttempts <= 0 {
+		c.MissingWalletAttempts = bus.DefaultMaxAttempts
+	}
+	if c.ConsumersPerQueue <= 0 {
+		c.ConsumersPerQueue = 1
+	}
+}
+
 // New assembles the wallet service and creates its indexes.
 func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 	if d.DB == nil || d.Bus == nil || d.Cache == nil {
@@ -64,15 +77,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 	if cfg.InitialBalance < 0 {
 		return nil, fmt.Errorf("wallet: negative initial balance %s", cfg.InitialBalance)
 	}
-	if cfg.Currency == "" {
-		cfg.Currency = "USD"
-	}
-	if cfg.MissingWalletAttempts <= 0 {
-		cfg.MissingWalletAttempts = bus.DefaultMaxAttempts
-	}
-	if cfg.ConsumersPerQueue <= 0 {
-		cfg.ConsumersPerQueue = 1
-	}
+	cfg.setDefaults()
 	d.Logger, d.Registerer = observe.Defaults(d.Logger, d.Registerer)
 	if d.Now == nil {
 		d.Now = time.Now
