@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -77,7 +78,7 @@ func searchTerms(d userDoc) []string {
 	for _, name := range []string{d.FirstName, d.MiddleName, d.LastName} {
 		folded := foldCase(name)
 		for i := range folded {
-			if rest := folded[i:]; len([]rune(rest)) >= 2 {
+			if rest := folded[i:]; utf8.RuneCountInString(rest) >= 2 {
 				set[cutTerm(rest)] = true
 			}
 		}

@@ -133,8 +133,7 @@ type owed struct {
 // re-published under a new event id still owes each of its mails once.
 func (m *Module) owe(ctx context.Context, eventID string, mails ...owed) error {
 	now := m.now()
-	trace := map[string]string{}
-	observe.InjectTrace(ctx, trace)
+	trace := observe.TraceParent(ctx)
 	records := make([]Mail, len(mails))
 	for i, o := range mails {
 		r, err := render(o.template, o.data)
@@ -148,7 +147,7 @@ func (m *Module) owe(ctx context.Context, eventID string, mails ...owed) error {
 		records[i] = Mail{ID: key, EventID: eventID, Template: o.template, UserID: o.recipient.ID, From: m.cfg.From,
 			To: o.recipient.Email, ToName: o.recipient.FullName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 			MessageID: m.messageID(key), State: StatePending, NextAttemptAt: m.deliver.leaseEnd(now), CreatedAt: now,
-			TraceParent: trace["traceparent"]}
+			TraceParent: trace}
 	}
 	isNew, err := m.store.owe(ctx, records)
 	if err != nil {

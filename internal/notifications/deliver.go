@@ -182,9 +182,7 @@ func (d *deliverer) claim(ctx context.Context, m Mail, now time.Time) (bool, err
 // time between the server's acceptance and markSent (one database write): a crash exactly there sends
 // it again when its lease ends, with the same Message-ID, so the receiving side can drop the copy.
 func (d *deliverer) attempt(ctx context.Context, m Mail) {
-	if m.TraceParent != "" { // its log lines belong to the trace of the event that owed it
-		ctx = observe.ExtractTrace(ctx, map[string]string{"traceparent": m.TraceParent})
-	}
+	ctx = observe.WithTraceParent(ctx, m.TraceParent) // its log lines belong to the trace of the event that owed it
 	now := d.now()
 	claimed, err := d.claim(ctx, m, now)
 	if err != nil {

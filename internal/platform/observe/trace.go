@@ -54,6 +54,23 @@ func ExtractTrace(ctx context.Context, headers map[string]string) context.Contex
 	return propagator.Extract(ctx, propagation.MapCarrier(headers))
 }
 
+// TraceParent returns ctx's trace context as one W3C traceparent value ("" when ctx has none), for a
+// record that keeps the trace it was made in.
+func TraceParent(ctx context.Context) string {
+	carrier := propagation.MapCarrier{}
+	propagator.Inject(ctx, carrier)
+	return carrier.Get("traceparent")
+}
+
+// WithTraceParent returns ctx carrying the trace context of traceparent, a value TraceParent returned;
+// "" leaves ctx as it is.
+func WithTraceParent(ctx context.Context, traceparent string) context.Context {
+	if traceparent == "" {
+		return ctx
+	}
+	return propagator.Extract(ctx, propagation.MapCarrier{"traceparent": traceparent})
+}
+
 // ExtractHTTP returns ctx carrying the trace context of an HTTP request's headers.
 func ExtractHTTP(ctx context.Context, carrier propagation.TextMapCarrier) context.Context {
 	return propagator.Extract(ctx, carrier)

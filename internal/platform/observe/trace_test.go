@@ -165,3 +165,16 @@ func TestTracerProviderExportsToOTLPEndpoint(t *testing.T) {
 		t.Errorf("collector saw %v, want POST /v1/traces", paths)
 	}
 }
+
+func TestTraceParentRoundTrip(t *testing.T) {
+	ctx := observe.WithTraceParent(context.Background(), testTraceparent)
+	if got := observe.TraceParent(ctx); got != testTraceparent {
+		t.Errorf("TraceParent = %q, want %q", got, testTraceparent)
+	}
+	if got := observe.TraceParent(context.Background()); got != "" {
+		t.Errorf("TraceParent without a trace = %q", got)
+	}
+	if ctx := observe.WithTraceParent(context.Background(), ""); trace.SpanContextFromContext(ctx).IsValid() {
+		t.Error(`WithTraceParent("") made up a trace`)
+	}
+}

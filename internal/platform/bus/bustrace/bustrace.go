@@ -21,7 +21,6 @@ func Consume(tracer trace.Tracer) bus.Middleware {
 			ctx = observe.ExtractTrace(ctx, msg.Headers)
 			ctx, span := tracer.Start(ctx, "consume "+msg.Type, trace.WithSpanKind(trace.SpanKindConsumer),
 				trace.WithAttributes(
-					attribute.String("messaging.system", "rabbitmq"),
 					attribute.String("messaging.destination.name", msg.Exchange),
 					attribute.String("messaging.message.id", msg.ID),
 					attribute.String("messaging.rabbitmq.destination.routing_key", msg.Type),
