@@ -48,11 +48,6 @@ func identity(r *http.Request) Identity {
 	return Identity{UserID: c.Subject, TokenID: c.ID, ExpiresAt: c.Expiry}
 }
 
-var pageParams = []openapi.Param{
-	{Name: "limit", Description: "page size", Type: 0, Constraints: `minimum:"1" maximum:"100" default:"20"`},
-	{Name: "offset", Description: "items to skip", Type: 0, Constraints: `minimum:"0" default:"0"`},
-}
-
 func (h *handlers) register(rt *httpx.Router) {
 	tags := []string{"auth"}
 	rt.Handle(openapi.Operation{Method: "POST", Path: "/api/v1/auth/signup", ID: "signup", Tags: tags,
@@ -72,7 +67,7 @@ func (h *handlers) register(rt *httpx.Router) {
 
 	utags := []string{"users"}
 	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/users", ID: "listUsers", Tags: utags, Auth: true,
-		Summary: "List users", Query: pageParams,
+		Summary: "List users", Query: httpx.PageParams,
 		Responses: []openapi.Response{{Status: 200, Description: "a page of users", Body: UserList{}}}, Errors: []int{400, 401}}, h.list)
 	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/users/search", ID: "searchUsers", Tags: utags, Auth: true,
 		Summary:   "Find users by name (case-insensitive, literal) or email prefix",
@@ -162,10 +157,7 @@ func (h *handlers) updateMe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) list(w http.ResponseWriter, r *http.Request) error {
-	page, err := httpx.ParsePage(r)
-	if err != nil {
-		return err
-	}
+	page := httpx.ParsePage(r)
 	users, total, err := h.svc.Users(r.Context(), page.Limit, page.Offset)
 	if err != nil {
 		return err

@@ -5,14 +5,13 @@
 package auth
 
 import (
-	"net/mail"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/mint-wallet/mint/internal/platform/emailaddr"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/freetext"
 )
@@ -49,15 +48,15 @@ type SignupRequest struct {
 	FirstName       string  `json:"firstName" minLength:"1" maxLength:"50"`
 	MiddleName      *string `json:"middleName,omitempty" maxLength:"50"`
 	LastName        string  `json:"lastName" minLength:"1" maxLength:"50"`
-	Email           string  `json:"email" format:"email" maxLength:"254"`
-	Password        string  `json:"password" minLength:"8" maxLength:"128"`
+	Email           string  `json:"email" format:"email"`
+	Password        string  `json:"password" minLength:"8" maxLength:"128" format:"password"`
 	PasswordConfirm *string `json:"passwordConfirm,omitempty" doc:"must equal password when present"`
 }
 
 // LoginRequest is the body of POST /auth/login.
 type LoginRequest struct {
-	Email    string `json:"email" format:"email" maxLength:"254"`
-	Password string `json:"password" minLength:"1" maxLength:"128"`
+	Email    string `json:"email" format:"email"`
+	Password string `json:"password" minLength:"1" maxLength:"128" format:"password"`
 }
 
 // UpdateRequest is the body of PATCH /users/me; absent fields are left as they are, and an empty
@@ -68,14 +67,8 @@ type UpdateRequest struct {
 	LastName   *string `json:"lastName,omitempty" minLength:"1" maxLength:"50"`
 }
 
-const (
-	maxNameLen     = 50
-	minPasswordLen = 8
-	maxPasswordLen = 128
-	maxEmailLen    = 254
-	maxLocalLen    = 64
-	maxLabelLen    = 63
-)
+// The lengths and formats of the request fields are their tags: httpx.Decode checked them
+// (openapi.Validate) before any validate below runs, which adds the rules a tag cannot state.
 
 // validSignup is a sign-up that passed validation, normalised.
 type validSignup struct {
@@ -93,7 +86,7 @@ func (r SignupRequest) validate() (validSignup, error) {
 	if r.MiddleName != nil {
 		v.MiddleName = checkName(&errs, "body.middleName", *r.MiddleName, false)
 	}
-	checkPassword(&errs, "body.password", r.Password, true)
+	checkPassword(&errs, "body.password", r.Password)
 	if r.PasswordConfirm != nil && *r.PasswordConfirm != r.Password {
 		errs.Add("body.passwordConfirm", "must match password")
 	}
@@ -106,7 +99,7 @@ func (r SignupRequest) validate() (validSignup, error) {
 func (r LoginRequest) validate() (email string, err error) {
 	var errs failure.Fields
 	email = checkEmail(&errs, "body.email", r.Email)
-	checkPassword(&errs, "body.password", r.Password, false)
+	checkPassword(&errs, "body.password", r.Password)
 	return email, errs.Err()
 }
 
@@ -136,36 +129,21 @@ func (r UpdateRequest) validate() (nameChange, error) {
 	return c, errs.Err()
 }
 
-// checkName returns name normalised (freetext) and checks it is 1–50 characters of free text (0–50
-// when optional).
+// checkName returns name normalised (freetext): free text, and not blank when required.
 func checkName(errs *failure.Fields, field, name string, required bool) string {
 	name = freetext.Normalize(name)
-	n := freetext.Length(name)
-	switch {
-	case n == 0 && required:
+	if name == "" && required {
 		errs.Add(field, "is required")
-	case n > maxNameLen:
-		errs.Add(field, "must be at most 50 characters")
-	default:
-		if msg := freetext.Problem(name); msg != "" {
-			errs.Add(field, msg)
-		}
+	} else if msg := freetext.Problem(name); msg != "" {
+		errs.Add(field, msg)
 	}
 	return name
 }
 
-// checkPassword bounds a password's length (a sign-up also its minimum) and refuses control
-// characters, which no keyboard types. Any other character is the user's choice.
-func checkPassword(errs *failure.Fields, field, pw string, signup bool) {
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n == 0:
-		errs.Add(field, "is required")
-	case signup && n < minPasswordLen:
-		errs.Add(field, "must be at least 8 characters")
-	case n > maxPasswordLen:
-		errs.Add(field, "must be at most 128 characters")
-	case strings.IndexFunc(pw, unicode.IsControl) >= 0:
+// checkPassword refuses control characters, which no keyboard types. Any other character is the
+// user's choice.
+func checkPassword(errs *failure.Fields, field, pw string) {
+	if strings.IndexFunc(pw, unicode.IsControl) >= 0 {
 		errs.Add(field, "must not contain control characters")
 	}
 }
@@ -176,56 +154,12 @@ func canonicalEmail(email string) string {
 	return norm.NFC.String(strings.ToLower(strings.TrimSpace(email)))
 }
 
-// checkEmail returns email canonical if it is a plain address a mail relay can be handed:
-// local@domain.tld, no display name, comment or quoting, no IP-literal or numeric domain, at most 254
-// bytes.
+// checkEmail returns email canonical. The address as sent is a valid email (its format tag); lower
+// case can change its length, so the canonical one is checked again.
 func checkEmail(errs *failure.Fields, field, email string) string {
 	email = canonicalEmail(email)
-	if email == "" {
-		errs.Add(field, "is required")
-		return email
-	}
-	if len(email) > maxEmailLen {
-		errs.Add(field, "must be at most 254 bytes")
-		return email
-	}
-	if !validEmail(email) {
+	if !emailaddr.Valid(email) {
 		errs.Add(field, "must be a valid email")
 	}
 	return email
-}
-
-func validEmail(email string) bool {
-	if freetext.Problem(email) != "" {
-		return false
-	}
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email {
-		return false
-	}
-	at := strings.LastIndexByte(email, '@')
-	local, domain := email[:at], email[at+1:]
-	return at >= 1 && len(local) <= maxLocalLen && validDomain(domain)
-}
-
-// validDomain accepts a host name of at least two labels — letters (any script), digits and inner
-// hyphens — whose last label is not numeric. IP literals ("[127.0.0.1]", "127.0.0.1") are refused:
-// mail for them would be relayed to an address of the sender's choosing.
-func validDomain(domain string) bool {
-	labels := strings.Split(domain, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, l := range labels {
-		if l == "" || len(l) > maxLabelLen || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for _, r := range l {
-			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.M, r) {
-				return false
-			}
-		}
-	}
-	tld := labels[len(labels)-1]
-	return strings.IndexFunc(tld, func(r rune) bool { return !unicode.IsDigit(r) }) >= 0
 }

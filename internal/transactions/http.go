@@ -2,6 +2,8 @@ package transactions
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
@@ -19,17 +21,18 @@ type TransactionList struct {
 type handlers struct{ svc *Service }
 
 var (
-	idempotencyParam = openapi.Param{Name: IdempotencyHeader, Constraints: `minLength:"1" maxLength:"255"`,
-		Description: "makes retries safe: the same key with the same body returns the original response"}
+	idempotencyParam = openapi.Param{Name: IdempotencyHeader, Constraints: `minLength:"1" maxLength:"255" pattern:"^[ -~]*$"`,
+		Description: "makes retries safe: the same key with the same body returns the original response; 1–255 printable ASCII characters"}
 	replayedHeader = openapi.Param{Name: ReplayedHeader, Type: "", Description: `"true" when the response is a replay`}
-	listParams     = []openapi.Param{
-		{Name: "limit", Description: "page size", Type: 0, Constraints: `minimum:"1" maximum:"100" default:"20"`},
-		{Name: "offset", Description: "items to skip", Type: 0, Constraints: `minimum:"0" default:"0"`},
-		{Name: "type", Description: "only this type", Constraints: `enum:"topup,transfer"`},
-		{Name: "status", Description: "only this status", Constraints: `enum:"pending,processing,completed,failed"`},
-		{Name: "direction", Description: "only those the caller sent or received", Constraints: `enum:"sent,received"`},
-	}
+	listParams     = slices.Concat(httpx.PageParams, []openapi.Param{
+		{Name: "type", Description: "only this type", Constraints: enumTag(validTypes)},
+		{Name: "status", Description: "only this status", Constraints: enumTag(validStatuses)},
+		{Name: "direction", Description: "only those the caller sent or received", Constraints: enumTag(validDirections)},
+	})
 )
+
+// enumTag is the constraint that a parameter is one of values.
+func enumTag(values []string) string { return `enum:"` + strings.Join(values, ",") + `"` }
 
 func (h *handlers) register(rt *httpx.Router) {
 	tags := []string{"transactions"}
@@ -51,25 +54,13 @@ func (h *handlers) register(rt *httpx.Router) {
 		Errors:    []int{401, 404}}, h.get)
 }
 
-// idempotencyKey returns the request's key, "" when the header is absent. A header that is present
-// must hold a valid key: an empty one is an error, not "no key".
-func idempotencyKey(r *http.Request) (string, error) {
-	v := r.Header.Values(IdempotencyHeader)
-	if len(v) == 0 {
-		return "", nil
-	}
-	if len(v) > 1 {
-		return "", invalidKey()
-	}
-	return v[0], validKey(v[0])
-}
+// idempotencyKey returns the request's key, "" when the header is absent; the router checked that a
+// present one is one valid key (idempotencyParam), so an empty one is an error, not "no key".
+func idempotencyKey(r *http.Request) string { return r.Header.Get(IdempotencyHeader) }
 
 func (h *handlers) topup(w http.ResponseWriter, r *http.Request) error {
 	var req TopupRequest
-	key, err := idempotencyKey(r)
-	if err != nil {
-		return err
-	}
+	key := idempotencyKey(r)
 	if err := httpx.Decode(r, &req); err != nil {
 		return err
 	}
@@ -83,10 +74,7 @@ func (h *handlers) topup(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handlers) transfer(w http.ResponseWriter, r *http.Request) error {
 	var req TransferRequest
-	key, err := idempotencyKey(r)
-	if err != nil {
-		return err
-	}
+	key := idempotencyKey(r)
 	if err := httpx.Decode(r, &req); err != nil {
 		return err
 	}
@@ -109,10 +97,7 @@ func writeResponse(w http.ResponseWriter, res Response) {
 }
 
 func (h *handlers) list(w http.ResponseWriter, r *http.Request) error {
-	page, err := httpx.ParsePage(r)
-	if err != nil {
-		return err
-	}
+	page := httpx.ParsePage(r)
 	q := r.URL.Query()
 	f := ListFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction")}
 	body, err := h.svc.TransactionList(r.Context(), jwtverify.Caller(r), f, page.Limit, page.Offset)

@@ -20,7 +20,6 @@ import (
 const (
 	IdempotencyHeader = "Idempotency-Key"
 	ReplayedHeader    = "Idempotency-Replayed"
-	maxKeyLen         = 255
 )
 
 // Idempotent creation (CONTRACT "Idempotency"), crash-safe without multi-document transactions:
@@ -52,24 +51,6 @@ type keyDoc struct {
 	Status      int           `bson:"status,omitempty"`
 	Body        []byte        `bson:"body,omitempty"`
 	CreatedAt   time.Time     `bson:"createdAt"`
-}
-
-// validKey checks an Idempotency-Key header value: 1–255 printable ASCII characters.
-func validKey(key string) error {
-	if key == "" || len(key) > maxKeyLen {
-		return invalidKey()
-	}
-	for i := range len(key) {
-		if key[i] < 0x20 || key[i] > 0x7e {
-			return invalidKey()
-		}
-	}
-	return nil
-}
-
-func invalidKey() error {
-	return failure.InvalidFields(failure.FieldError{Field: "header." + IdempotencyHeader,
-		Message: "must be one value of 1 to 255 printable ASCII characters"})
 }
 
 // requestHash identifies a request for idempotency: method, path and the canonical body — the

@@ -7,7 +7,6 @@ package transactions
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/freetext"
 	"github.com/mint-wallet/mint/internal/platform/money"
-	"github.com/mint-wallet/mint/internal/platform/objectid"
 )
 
 // Transaction is the public view of a transaction (CONTRACT "Transactions service").
@@ -48,12 +46,10 @@ type TopupRequest struct {
 
 // TransferRequest is the body of POST /transactions/transfer.
 type TransferRequest struct {
-	RecipientID string          `json:"recipientId" doc:"the recipient's user id" minLength:"24" maxLength:"24"`
+	RecipientID string          `json:"recipientId" doc:"the recipient's user id" pattern:"^[0-9a-fA-F]{24}$"`
 	Amount      money.Requested `json:"amount"`
 	Description *string         `json:"description,omitempty" maxLength:"500"`
 }
-
-const maxDescription = 500
 
 // command is a validated request to create a transaction; it is also what the idempotency hash covers.
 type command struct {
@@ -76,13 +72,7 @@ func (r TopupRequest) validate(userID string) (command, error) {
 func (r TransferRequest) validate(userID string) (command, error) {
 	var errs failure.Fields
 	amount, desc := validateCommon(r.Amount, r.Description, &errs)
-	recipient := strings.ToLower(r.RecipientID) // user ids are printed in lower-case hex
-	switch {
-	case recipient == "":
-		errs.Add("body.recipientId", "is required")
-	case !objectid.Valid(recipient):
-		errs.Add("body.recipientId", "must be a 24-hex user id")
-	}
+	recipient := strings.ToLower(r.RecipientID) // 24 hex digits (its tag); ids are printed in lower case
 	if err := errs.Err(); err != nil {
 		return command{}, err
 	}
@@ -94,8 +84,8 @@ func (r TransferRequest) validate(userID string) (command, error) {
 }
 
 // validateCommon checks the fields every creation request has; money.Requested already rejected a
-// malformed amount while decoding, so here only an absent one remains. A description is free text
-// (it is shown in mails and statements), stored normalised.
+// malformed amount while decoding, so here only an absent one remains. A description (its length
+// checked by its tag) is free text — it is shown in mails and statements — stored normalised.
 func validateCommon(a money.Requested, desc *string, errs *failure.Fields) (money.Amount, string) {
 	amount, err := a.Required(money.DefaultField)
 	if err != nil {
@@ -104,9 +94,7 @@ func validateCommon(a money.Requested, desc *string, errs *failure.Fields) (mone
 	var d string
 	if desc != nil {
 		d = freetext.Normalize(*desc)
-		if freetext.Length(d) > maxDescription {
-			errs.Add("body.description", "must be at most 500 characters")
-		} else if msg := freetext.Problem(d); msg != "" {
+		if msg := freetext.Problem(d); msg != "" {
 			errs.Add("body.description", msg)
 		}
 	}
@@ -167,7 +155,7 @@ func outcomeStatus(outcome, reason string) (status, failureReason string, ok boo
 	}
 }
 
-// Filters of the list query.
+// Filters of the list query; the router checks each against its enum (http.go).
 var (
 	validTypes      = []string{contract.TypeTopup, contract.TypeTransfer}
 	validStatuses   = []string{contract.StatusPending, contract.StatusProcessing, contract.StatusCompleted, contract.StatusFailed}
@@ -184,17 +172,4 @@ type ListFilter struct {
 	Type      string
 	Status    string
 	Direction string
-}
-
-func (f ListFilter) validate() error {
-	var errs failure.Fields
-	check := func(field, v string, allowed []string) {
-		if v != "" && !slices.Contains(allowed, v) {
-			errs.Add(field, "must be one of "+strings.Join(allowed, ", "))
-		}
-	}
-	check("query.type", f.Type, validTypes)
-	check("query.status", f.Status, validStatuses)
-	check("query.direction", f.Direction, validDirections)
-	return errs.Err()
 }

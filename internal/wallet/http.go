@@ -18,11 +18,6 @@ type History struct {
 
 type handlers struct{ svc *Service }
 
-var pageParams = []openapi.Param{
-	{Name: "limit", Description: "page size", Type: 0, Constraints: `minimum:"1" maximum:"100" default:"20"`},
-	{Name: "offset", Description: "entries to skip", Type: 0, Constraints: `minimum:"0" default:"0"`},
-}
-
 func (h *handlers) register(rt *httpx.Router) {
 	tags := []string{"wallet"}
 	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/wallet/user", ID: "getWallet", Tags: tags, Auth: true,
@@ -31,7 +26,7 @@ func (h *handlers) register(rt *httpx.Router) {
 		Responses:   []openapi.Response{{Status: 200, Description: "the wallet", Body: Wallet{}}},
 		Errors:      []int{401, 404}}, h.wallet)
 	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/wallet/history", ID: "getWalletHistory", Tags: tags, Auth: true,
-		Summary: "The signed-in user's ledger entries, newest first", Query: pageParams,
+		Summary: "The signed-in user's ledger entries, newest first", Query: httpx.PageParams,
 		Responses: []openapi.Response{{Status: 200, Description: "a page of entries", Body: History{}}},
 		Errors:    []int{400, 401, 404}}, h.history)
 }
@@ -46,10 +41,7 @@ func (h *handlers) wallet(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) history(w http.ResponseWriter, r *http.Request) error {
-	page, err := httpx.ParsePage(r)
-	if err != nil {
-		return err
-	}
+	page := httpx.ParsePage(r)
 	body, err := h.svc.History(r.Context(), jwtverify.Caller(r), page.Limit, page.Offset)
 	if err != nil {
 		return err

@@ -7,11 +7,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/objectid"
+	"github.com/mint-wallet/mint/internal/platform/openapi"
 	"github.com/mint-wallet/mint/internal/platform/strictjson"
 )
 
@@ -20,8 +22,9 @@ const MaxBodyBytes = 64 << 10
 
 // Decode reads r's JSON body into v strictly (strictjson): the content type must be JSON, the body at
 // most MaxBodyBytes and exactly one JSON value, with no duplicate, unknown or case-variant member
-// names, valid UTF-8, and every field of the right JSON type. Field errors name the member as
-// body.<path>.
+// names, valid UTF-8, and every field of the right JSON type; then v must meet the constraints its
+// type's tags state (openapi.Validate), the ones the API document shows. Field errors name the member
+// as body.<path>.
 func Decode(r *http.Request, v any) error {
 	if err := requireJSON(r); err != nil {
 		return err
@@ -36,7 +39,13 @@ func Decode(r *http.Request, v any) error {
 	case len(bytes.TrimSpace(raw)) == 0:
 		return failure.New(failure.MalformedJSON, "the request body is empty")
 	}
-	return decodeError(strictjson.Unmarshal(raw, v))
+	if err := decodeError(strictjson.Unmarshal(raw, v)); err != nil {
+		return err
+	}
+	if errs := openapi.Validate(v, "body"); len(errs) > 0 {
+		return failure.InvalidFields(errs...)
+	}
+	return nil
 }
 
 func requireJSON(r *http.Request) error {
@@ -105,26 +114,26 @@ type Page struct {
 	Offset int
 }
 
-// ParsePage reads limit (1–100, default 20) and offset (≥ 0, default 0) from r's query.
-func ParsePage(r *http.Request) (Page, error) {
-	p := Page{Limit: 20}
-	var errs failure.Fields
+// PageParams declare limit and offset, the paging of every list: an operation lists them in its
+// Query, the router checks them, and ParsePage reads them.
+var PageParams = []openapi.Param{
+	{Name: "limit", Description: "page size", Type: 0, Constraints: `minimum:"1" maximum:"100" default:"20"`},
+	{Name: "offset", Description: "items to skip", Type: 0, Constraints: `minimum:"0" default:"0"`},
+}
+
+// ParsePage reads the page of a request to an operation that declares PageParams, whose values the
+// router has checked: an absent one is its declared default.
+func ParsePage(r *http.Request) Page {
 	q := r.URL.Query()
-	if raw := q.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > 100 {
-			errs.Add("query.limit", "must be an integer from 1 to 100")
+	value := func(p openapi.Param) int {
+		v := q.Get(p.Name)
+		if v == "" {
+			v = reflect.StructTag(p.Constraints).Get("default")
 		}
-		p.Limit = n
+		n, _ := strconv.Atoi(v)
+		return n
 	}
-	if raw := q.Get("offset"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 {
-			errs.Add("query.offset", "must be an integer of 0 or more")
-		}
-		p.Offset = n
-	}
-	return p, errs.Err()
+	return Page{Limit: value(PageParams[0]), Offset: value(PageParams[1])}
 }
 
 // PathID returns the path value name, which must be a 24-hex object id; anything else is not found.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/openapi"
 )
 
 // cents is a field type whose UnmarshalJSON rejects bad values with its own field error, as the
@@ -319,7 +320,7 @@ func TestParsePage(t *testing.T) {
 		{query: "limit=5&offset=40", want: httpx.Page{Limit: 5, Offset: 40}},
 		{query: "offset=7", want: httpx.Page{Limit: 20, Offset: 7}},
 		{query: "limit=&offset=", want: httpx.Page{Limit: 20}},
-		{query: "other=1", want: httpx.Page{Limit: 20}},
+		{query: "other=1", wantFields: []string{"query.other"}},
 		{query: "limit=0", wantFields: []string{"query.limit"}},
 		{query: "limit=101", wantFields: []string{"query.limit"}},
 		{query: "limit=-1", wantFields: []string{"query.limit"}},
@@ -330,25 +331,28 @@ func TestParsePage(t *testing.T) {
 		{query: "offset=x", wantFields: []string{"query.offset"}},
 		{query: "limit=0&offset=-5", wantFields: []string{"query.limit", "query.offset"}},
 	}
+	mux := http.NewServeMux()
+	rt := httpx.NewRouter(mux, openapi.New("T", "1", ""), nil, discardLogger())
+	rt.Handle(openapi.Operation{Method: http.MethodGet, Path: "/things", ID: "things", Query: httpx.PageParams,
+		Responses: []openapi.Response{{Status: http.StatusOK}}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			httpx.WriteJSON(w, http.StatusOK, httpx.ParsePage(r))
+			return nil
+		})
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodGet, "/things?"+tt.query, nil)
-			got, err := httpx.ParsePage(r)
+			w := httptest.NewRecorder()
+			mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/things?"+tt.query, nil))
 			if tt.wantFields == nil {
-				if err != nil || got != tt.want {
-					t.Errorf("ParsePage = %+v, %v; want %+v", got, err, tt.want)
+				var got httpx.Page
+				if err := json.Unmarshal(w.Body.Bytes(), &got); w.Code != http.StatusOK || err != nil || got != tt.want {
+					t.Errorf("%d %s; want the page %+v", w.Code, w.Body, tt.want)
 				}
 				return
 			}
-			if !failure.Is(err, failure.Invalid) {
-				t.Fatalf("ParsePage error = %v, want validation_failed", err)
-			}
-			var fe *failure.Error
-			if !errors.As(err, &fe) {
-				t.Fatalf("ParsePage error %v is not a failure", err)
-			}
+			p := wantProblem(t, w.Code, w.Header(), w.Body.Bytes(), http.StatusBadRequest, "validation_failed")
 			var fields []string
-			for _, f := range fe.Fields {
+			for _, f := range p.Errors {
 				fields = append(fields, f.Field)
 			}
 			if !reflect.DeepEqual(fields, tt.wantFields) {

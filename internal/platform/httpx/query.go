@@ -2,8 +2,8 @@ package httpx
 
 import (
 	"maps"
+	"net/http"
 	"net/url"
-	"reflect"
 	"slices"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
@@ -11,35 +11,36 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/openapi"
 )
 
-// querySpec is the query an operation declares: each parameter name, and whether it may repeat
-// (an array parameter).
-type querySpec map[string]bool
+// paramSpec holds the checks of the parameters an operation declares in one place (query or headers).
+type paramSpec struct {
+	names  []string
+	checks map[string]openapi.ParamCheck
+}
 
-func newQuerySpec(params []openapi.Param) querySpec {
-	spec := querySpec{}
+func newParamSpec(params []openapi.Param) paramSpec {
+	spec := paramSpec{checks: map[string]openapi.ParamCheck{}}
 	for _, p := range params {
-		spec[p.Name] = isArrayType(p.Type)
+		spec.names = append(spec.names, p.Name)
+		spec.checks[p.Name] = p.Check()
 	}
 	return spec
 }
 
-func isArrayType(t any) bool {
-	if s, ok := t.(openapi.Schema); ok {
-		return s["type"] == "array"
+// checkHeaders checks the declared headers of h; others are not the operation's business.
+func (spec paramSpec) checkHeaders(h http.Header) error {
+	var errs failure.Fields
+	for _, name := range spec.names {
+		if msg := spec.checks[name](h.Values(name)); msg != "" {
+			errs.Add("header."+name, msg)
+		}
 	}
-	if t == nil {
-		return false
-	}
-	k := reflect.TypeOf(t).Kind()
-	return k == reflect.Slice || k == reflect.Array
+	return errs.Err()
 }
 
-// check validates a raw query against the spec, so no handler (nor the database behind it) ever sees
-// a parameter it does not expect, bytes that are not text, or a second value it would silently drop.
-func (spec querySpec) check(raw string) error {
-	if raw == "" {
-		return nil
-	}
+// checkQuery validates a raw query against the spec, so no handler (nor the database behind it) ever
+// sees a parameter it does not expect, bytes that are not text, a second value it would silently drop
+// or a value outside its declaration.
+func (spec paramSpec) checkQuery(raw string) error {
 	values, err := url.ParseQuery(raw)
 	if err != nil {
 		return failure.InvalidFields(failure.FieldError{Field: "query",
@@ -47,27 +48,31 @@ func (spec querySpec) check(raw string) error {
 	}
 	var errs failure.Fields
 	for _, name := range slices.Sorted(maps.Keys(values)) {
-		if name == "" {
+		field := "query." + name
+		check, known := spec.checks[name]
+		switch {
+		case name == "":
 			errs.Add("query", "has a parameter without a name")
-			continue
-		}
-		if !cleanText(name) {
+		case !cleanText(name):
 			// Not echoed: the name is not text a client could read back.
 			errs.Add("query", "has a parameter name that is not valid UTF-8 text without control or invisible formatting characters")
-			continue
-		}
-		field := "query." + name
-		repeatable, known := spec[name]
-		if !known {
+		case !known:
 			errs.Add(field, "is not a known parameter")
-			continue
-		}
-		vs := values[name]
-		if len(vs) > 1 && !repeatable {
-			errs.Add(field, "must be given once")
-		}
-		if slices.ContainsFunc(vs, notCleanText) {
+		case slices.ContainsFunc(values[name], notCleanText):
 			errs.Add(field, "must be valid UTF-8 text without control or invisible formatting characters")
+		case len(values[name]) == 1 && values[name][0] == "":
+			// checked as absent below
+		default:
+			if msg := check(values[name]); msg != "" {
+				errs.Add(field, msg)
+			}
+		}
+	}
+	for _, name := range spec.names {
+		if vs := values[name]; len(vs) == 0 || len(vs) == 1 && vs[0] == "" { // an empty field of a form is absent
+			if msg := spec.checks[name](nil); msg != "" { // a required one
+				errs.Add("query."+name, msg)
+			}
 		}
 	}
 	return errs.Err()

@@ -33,14 +33,14 @@ func NewRouter(mux *http.ServeMux, doc *openapi.Document, auth Authenticator, lo
 	return &Router{mux: mux, doc: doc, auth: auth, logger: logger}
 }
 
-// Handle serves op with h. Before h runs, the caller is authenticated (op.Auth) and the query must be
-// valid text holding only op.Query's parameters, each once (unless an array). The answer is
-// Cache-Control: no-store unless h says otherwise.
+// Handle serves op with h. Before h runs, the caller is authenticated (op.Auth), the query must be
+// valid text holding only op.Query's parameters, and every parameter of op.Query and op.Headers must
+// be as declared (openapi.Param.Check). The answer is Cache-Control: no-store unless h says otherwise.
 func (rt *Router) Handle(op openapi.Operation, h Handler) {
 	rt.doc.Add(op)
 	pattern := op.Method + " " + op.Path
 	needsAuth := op.Auth
-	query := newQuerySpec(op.Query)
+	query, headers := newParamSpec(op.Query), newParamSpec(op.Headers)
 	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r.Context(), pattern)
 		// API answers carry tokens and signed-in users' data; a handler may allow caching (JWKS).
@@ -53,7 +53,11 @@ func (rt *Router) Handle(op openapi.Operation, h Handler) {
 			}
 			r = r.WithContext(ctx)
 		}
-		if err := query.check(r.URL.RawQuery); err != nil {
+		if err := query.checkQuery(r.URL.RawQuery); err != nil {
+			WriteError(w, r, rt.logger, err)
+			return
+		}
+		if err := headers.checkHeaders(r.Header); err != nil {
 			WriteError(w, r, rt.logger, err)
 			return
 		}

@@ -2,6 +2,8 @@ package money
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
 )
@@ -82,16 +84,20 @@ func (r Requested) Required(field string) (Amount, error) {
 	return r.amount, nil
 }
 
-// requestedPattern is the grammar of ParseDecimal as a JSON Schema pattern; the range (0, 1000000]
-// is beyond a regular expression's reach and stated in the description.
-const requestedPattern = `^(0|[1-9][0-9]{0,6})(\.[0-9]{1,2})?$`
+// maxRequestUnits is MaxTransaction in major units, the bound the API document states.
+const maxRequestUnits = int64(MaxTransaction) / centsPerUnit
+
+// requestedPattern is the grammar of ParseDecimal as a JSON Schema pattern, with as many integer digits
+// as maxRequestUnits has; the range (0, MaxTransaction] is beyond a regular expression's reach and stated in
+// the description.
+var requestedPattern = fmt.Sprintf(`^(0|[1-9][0-9]{0,%d})(\.[0-9]{1,2})?$`, len(strconv.FormatInt(maxRequestUnits, 10))-1)
 
 // JSONSchema describes both accepted forms for the OpenAPI generator.
 func (Requested) JSONSchema() map[string]any {
 	return map[string]any{
-		"description": "An amount greater than 0 and at most 1000000.00, with at most two decimals.",
+		"description": "An amount greater than 0 and at most " + MaxTransaction.String() + ", with at most two decimals.",
 		"oneOf": []any{
-			map[string]any{"type": "number", "multipleOf": 0.01, "exclusiveMinimum": 0, "maximum": 1_000_000},
+			map[string]any{"type": "number", "multipleOf": 0.01, "exclusiveMinimum": 0, "maximum": maxRequestUnits},
 			map[string]any{"type": "string", "pattern": requestedPattern},
 		},
 		"examples": []any{10.5},

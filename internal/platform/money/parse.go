@@ -22,10 +22,11 @@ const (
 	msgExponent = "must be written without an exponent, like 10.50"
 	msgDecimals = "must have at most two decimals"
 	msgPositive = "must be greater than 0"
-	msgMax      = "must be at most 1000000.00"
 	msgJSONType = "must be a number like 10.50"
 	msgOutOfInt = "is out of range"
 )
+
+var msgMax = "must be at most " + MaxTransaction.String()
 
 // ParseDecimal parses a request amount from its exact text: a decimal with at most two decimals,
 // no sign, exponent, spaces or leading zeros, in (0, MaxTransaction] (the package doc gives the

@@ -1,6 +1,11 @@
 // Package openapi describes Mint's HTTP API as an OpenAPI 3.1 document generated from the Go types the
 // handlers really decode and encode, so the description cannot drift from the code, and serves it with
 // a small browsable UI whose assets are embedded (no CDN: it works offline and under a strict CSP).
+// The constraints a document states are also what the server checks: the tag vocabulary is read once
+// (rules.go) into both the schema keywords and the checks that Validate runs on a decoded body and
+// Param.Check on a parameter (validate.go). Operations are described in operation.go, Go types
+// reflected in schema.go and tags.go, documents merged in merge.go, problems in problem.go and served
+// by handler.go.
 //
 // A document is built once at startup, one Add per route. A mistake in a description — a duplicate
 // route, a Go type JSON cannot encode, a malformed constraint tag — is a programming error and panics,

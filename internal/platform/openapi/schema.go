@@ -7,6 +7,7 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -181,9 +182,8 @@ func (d *Document) structSchema(t reflect.Type) map[string]any {
 	return s
 }
 
-// fieldSchema returns the schema of one field and whether it is required. A field is required unless
-// it is omitted when empty or is a pointer (nil decodes from an absent member); `required:"true"` or
-// `required:"false"` says otherwise. A pointer without omitempty is written as null when nil.
+// fieldSchema returns the schema of one field and whether it is required (isRequired). A pointer
+// without omitempty is written as null when nil.
 func (d *Document) fieldSchema(owner reflect.Type, f jsonField) (map[string]any, bool) {
 	ft := f.Type
 	isPtr := ft.Kind() == reflect.Pointer
@@ -194,20 +194,25 @@ func (d *Document) fieldSchema(owner reflect.Type, f jsonField) (map[string]any,
 			s = map[string]any{"type": "string"} // the ",string" option quotes scalars
 		}
 	}
-	where := owner.String() + "." + f.Name
-	applyTags(s, f.Tag, where)
-	req := !f.omitEmpty && !isPtr
-	switch v := f.Tag.Get("required"); v {
-	case "":
-	case "true", "false":
-		req = v == "true"
-	default:
-		panic(fmt.Sprintf("openapi: %s: required:%q is neither true nor false", where, v))
-	}
+	applyTags(s, f.Tag, owner.String()+"."+f.Name)
 	if isPtr && !f.omitEmpty {
 		s = nullable(s)
 	}
-	return s, req
+	return s, isRequired(owner, f)
+}
+
+// isRequired reports whether member f of owner must be present: unless it is omitted when empty or is
+// a pointer (nil decodes from an absent member), or `required:"true"` or `required:"false"` says
+// otherwise.
+func isRequired(owner reflect.Type, f jsonField) bool {
+	switch v := f.Tag.Get("required"); v {
+	case "":
+		return !f.omitEmpty && f.Type.Kind() != reflect.Pointer
+	case "true", "false":
+		return v == "true"
+	default:
+		panic(fmt.Sprintf("openapi: %s.%s: required:%q is neither true nor false", owner, f.Name, v))
+	}
 }
 
 // nullable lets s also be null, as JSON Schema 2020-12 says it: a type list, or anyOf for a $ref.
@@ -258,7 +263,7 @@ type jsonField struct {
 // named by a json tag; a tie hides both — encoding/json's rules.
 func jsonFields(t reflect.Type) []jsonField {
 	var all []jsonField
-	collectFields(t, 0, map[reflect.Type]bool{}, &all)
+	collectFields(t, nil, map[reflect.Type]bool{}, &all)
 	byName := map[string][]jsonField{}
 	for _, f := range all {
 		byName[f.name] = append(byName[f.name], f)
@@ -272,7 +277,9 @@ func jsonFields(t reflect.Type) []jsonField {
 	return out
 }
 
-func collectFields(t reflect.Type, depth int, visiting map[reflect.Type]bool, out *[]jsonField) {
+// collectFields appends the fields of t, reached from the outer struct through index, with their Index
+// the whole path from there (for reflect.Value.FieldByIndex).
+func collectFields(t reflect.Type, index []int, visiting map[reflect.Type]bool, out *[]jsonField) {
 	if visiting[t] {
 		return // an embedding cycle through pointers; encoding/json stops here too
 	}
@@ -280,6 +287,7 @@ func collectFields(t reflect.Type, depth int, visiting map[reflect.Type]bool, ou
 	defer delete(visiting, t)
 	for i := range t.NumField() {
 		sf := t.Field(i)
+		sf.Index = append(slices.Clone(index), i)
 		tag := sf.Tag.Get("json")
 		if tag == "-" {
 			continue
@@ -290,13 +298,13 @@ func collectFields(t reflect.Type, depth int, visiting map[reflect.Type]bool, ou
 			ft = ft.Elem()
 		}
 		if sf.Anonymous && name == "" && ft.Kind() == reflect.Struct {
-			collectFields(ft, depth+1, visiting, out)
+			collectFields(ft, sf.Index, visiting, out)
 			continue
 		}
 		if !sf.IsExported() {
 			continue
 		}
-		f := jsonField{StructField: sf, name: name, depth: depth, tagged: name != ""}
+		f := jsonField{StructField: sf, name: name, depth: len(index), tagged: name != ""}
 		if name == "" {
 			f.name = sf.Name
 		}

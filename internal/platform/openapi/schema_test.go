@@ -10,7 +10,7 @@ import (
 )
 
 // money stands for a type whose JSON form reflection cannot see.
-type money struct{ cents int64 } //nolint:unused // only its schema matters
+type money struct{ cents int64 } // its schema is its own; Validate checks only that it is there
 
 func (money) JSONSchema() map[string]any {
 	return map[string]any{"type": "number", "multipleOf": 0.01, "exclusiveMinimum": 0}
@@ -224,25 +224,40 @@ func TestComponentNames(t *testing.T) {
 	}
 }
 
-func TestSchemaPanicsOnProgrammingErrors(t *testing.T) {
+func TestPanicsOnProgrammingErrors(t *testing.T) {
+	describe := func(v any) { New("t", "1", "").valueSchema(v) }
+	validate := func(v any) { Validate(v, "body") }
 	tests := []struct {
 		name  string
+		use   func(any) // describe it in a document, or validate it as a request
 		value any
 		want  string
 	}{
-		{"channel", struct {
+		{"channel", describe, struct {
 			C chan int `json:"c"`
 		}{}, "cannot be encoded"},
-		{"func", func() {}, "cannot be encoded"},
-		{"bad number", struct {
+		{"func", describe, func() {}, "cannot be encoded"},
+		{"bad number", describe, struct {
 			N int `json:"n" minimum:"one"`
 		}{}, `minimum:"one"`},
-		{"bad example", struct {
+		{"bad example", describe, struct {
 			N int `json:"n" example:"x"`
 		}{}, `example:"x"`},
-		{"bad required", struct {
+		{"bad required", describe, struct {
 			N int `json:"n" required:"yes"`
 		}{}, `required:"yes"`},
+		{"a format the server does not check", describe, struct {
+			S string `json:"s" format:"uuid"`
+		}{}, `format:"uuid"`},
+		{"length on a bool", validate, &struct {
+			B bool `json:"b" maxLength:"1"`
+		}{}, "are not checked"},
+		{"bound on a float", validate, &struct {
+			F float64 `json:"f" minimum:"0"`
+		}{}, "are not checked"},
+		{"bad pattern", validate, &struct {
+			S string `json:"s" pattern:"("`
+		}{}, "pattern"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,7 +267,7 @@ func TestSchemaPanicsOnProgrammingErrors(t *testing.T) {
 					t.Errorf("panic %q, want it to mention %q", msg, tt.want)
 				}
 			}()
-			New("t", "1", "").valueSchema(tt.value)
+			tt.use(tt.value)
 		})
 	}
 }

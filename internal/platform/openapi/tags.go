@@ -4,24 +4,12 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 )
 
-// The constraint vocabulary shared by struct fields and parameters, so a rule reads the same wherever it
-// is declared: `doc:"Page size" minimum:"1" maximum:"100" default:"20"`.
-var (
-	textKeywords   = []string{"format", "pattern"}
-	numberKeywords = []string{"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
-	// countKeywords bound a string's length or an array's items, whichever the schema is, so
-	// minLength on a slice means minItems.
-	countKeywords = [][3]string{ // tag, string keyword, array keyword
-		{"minLength", "minLength", "minItems"}, {"maxLength", "maxLength", "maxItems"},
-		{"minItems", "minLength", "minItems"}, {"maxItems", "maxLength", "maxItems"},
-	}
-)
-
-// applyTags adds the constraints of tag to s. where names the field or parameter in a panic: a
-// malformed tag is a programming error, found by the first test that builds the document.
+// applyTags adds what tag says of a field or parameter to s: its description, constraints (rules.go),
+// enum, example and default, in one vocabulary wherever it is declared:
+// `doc:"Page size" minimum:"1" maximum:"100" default:"20"`. where names the field or parameter in a
+// panic: a malformed tag is a programming error, found by the first test that builds the document.
 func applyTags(s map[string]any, tag reflect.StructTag, where string) {
 	bad := func(key, value string, err error) {
 		panic(fmt.Sprintf("openapi: %s: tag %s:%q: %v", where, key, value, err))
@@ -29,41 +17,17 @@ func applyTags(s map[string]any, tag reflect.StructTag, where string) {
 	if doc, ok := tag.Lookup("doc"); ok {
 		s["description"] = doc
 	}
-	for _, key := range textKeywords {
-		if v, ok := tag.Lookup(key); ok {
-			s[key] = v
-		}
+	r, err := parseRules(tag)
+	if err != nil {
+		panic(fmt.Sprintf("openapi: %s: %v", where, err))
 	}
-	for _, key := range numberKeywords {
-		if v, ok := tag.Lookup(key); ok {
-			n, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				bad(key, v, err)
+	r.describe(s, schemaType(s) == "array")
+	if len(r.enum) > 0 {
+		values := make([]any, len(r.enum))
+		for i, item := range r.enum {
+			if values[i], err = parseValue(s, item); err != nil {
+				bad("enum", tag.Get("enum"), err)
 			}
-			s[key] = n
-		}
-	}
-	for _, k := range countKeywords {
-		if v, ok := tag.Lookup(k[0]); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				bad(k[0], v, fmt.Errorf("not a count"))
-			}
-			if schemaType(s) == "array" {
-				s[k[2]] = n
-			} else {
-				s[k[1]] = n
-			}
-		}
-	}
-	if v, ok := tag.Lookup("enum"); ok {
-		var values []any
-		for item := range strings.SplitSeq(v, ",") {
-			x, err := parseValue(s, strings.TrimSpace(item))
-			if err != nil {
-				bad("enum", v, err)
-			}
-			values = append(values, x)
 		}
 		s["enum"] = values
 	}
