@@ -122,7 +122,7 @@ func bindCommon(fs *config.Set, s *settings, p process) {
 }
 
 func bindMoney(fs *config.Set, s *settings, _ process) {
-	fs.String(&s.Currency, "currency", "MINT_CURRENCY", "USD", "ISO 4217 currency of every amount")
+	fs.String(&s.Currency, "currency", "MINT_CURRENCY", money.DefaultCurrency, "ISO 4217 currency of every amount")
 }
 
 func bindConsumers(fs *config.Set, s *settings, _ process) {

@@ -26,6 +26,7 @@ import (
 	"github.com/mint-wallet/mint/internal/notifications/mailer"
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/money"
 	"github.com/mint-wallet/mint/internal/platform/observe"
 )
 
@@ -44,7 +45,7 @@ type Config struct {
 	InsecureSkipVerify bool
 	// SMTPTimeout bounds one SMTP conversation (default 10 s).
 	SMTPTimeout time.Duration
-	// Currency shown when an event carries none (default "USD").
+	// Currency shown when an event carries none (default money.DefaultCurrency).
 	Currency string
 	// Retry is the schedule of send attempts of one mail (see Retry).
 	Retry Retry
@@ -87,7 +88,7 @@ func (c *Config) setDefaults() {
 		c.From = DefaultFrom
 	}
 	if c.Currency == "" {
-		c.Currency = "USD"
+		c.Currency = money.DefaultCurrency
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second

@@ -14,6 +14,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
+	"github.com/mint-wallet/mint/internal/platform/money"
 	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
 	"github.com/mint-wallet/mint/internal/platform/periodic"
@@ -41,7 +42,7 @@ func (c *Config) setDefaults() {
 		}
 	}
 	if c.Currency == "" {
-		c.Currency = "USD"
+		c.Currency = money.DefaultCurrency
 	}
 	def(&c.StuckAfter, 30*time.Second)
 	def(&c.SweepInterval, 5*time.Second)

@@ -23,7 +23,7 @@ import (
 type Config struct {
 	// InitialBalance is credited to every new wallet as an opening entry (default 0: none).
 	InitialBalance money.Amount
-	// Currency of every wallet, ISO 4217 (default "USD"). transaction.processing in another currency
+	// Currency of every wallet, ISO 4217 (default money.DefaultCurrency). transaction.processing in another currency
 	// is malformed.
 	Currency string
 	// MissingWalletAttempts is the delivery attempt of transaction.processing from which a wallet that
@@ -59,7 +59,7 @@ type Module struct {
 // setDefaults fills the settings left zero with their documented defaults.
 func (c *Config) setDefaults() {
 	if c.Currency == "" {
-		c.Currency = "USD"
+		c.Currency = money.DefaultCurrency
 	}
 	if c.MissingWalletAttempts <= 0 {
 		c.MissingWalletAttempts = bus.DefaultMaxAttempts

@@ -14,6 +14,9 @@ type Amount int64
 // MaxTransaction is the most one transaction may move: 1,000,000.00 (CONTRACT "Amounts").
 const MaxTransaction Amount = 1_000_000_00
 
+// DefaultCurrency is the ISO 4217 currency of every amount unless a deployment sets another.
+const DefaultCurrency = "USD"
+
 // centsPerUnit is the number of minor units in a major unit; the API shows two decimals.
 const centsPerUnit = 100
 
