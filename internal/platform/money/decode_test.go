@@ -19,7 +19,7 @@ type request struct {
 }
 
 // TestRequestedThroughDecode pins the contract with httpx.Decode: the field error reaches the client
-// as it is, and a missing amount is reported by Required.
+// as it is, and a missing amount is reported by Decode (the member is required), as by Required.
 func TestRequestedThroughDecode(t *testing.T) {
 	decode := func(body string) (request, error) {
 		r := httptest.NewRequest("POST", "/api/v1/transactions/topup", strings.NewReader(body))
@@ -36,14 +36,12 @@ func TestRequestedThroughDecode(t *testing.T) {
 		t.Errorf("problem %+v, want a 400 validation_failed naming body.amount", p)
 	}
 
-	req, err := decode(`{"description": "no amount"}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = req.Amount.Required("body.amount")
+	_, err = decode(`{"description": "no amount"}`)
+	checkField(t, err, "body.amount", "is required")
+	_, err = money.Requested{}.Required("body.amount")
 	checkField(t, err, "body.amount", "is required")
 
-	req, err = decode(`{"amount": 10.50}`)
+	req, err := decode(`{"amount": 10.50}`)
 	if err != nil {
 		t.Fatal(err)
 	}
