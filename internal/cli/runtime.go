@@ -75,9 +75,14 @@ func openRuntime(ctx context.Context, s settings, service string, stderr io.Writ
 		rt.logger.Info("using the in-process event bus")
 		rt.bus = memory.New(memory.Config{Logger: rt.logger})
 	} else {
-		rt.bus, err = rabbitmq.New(ctx, rabbitmq.Config{URL: s.AMQPURL, Logger: rt.logger})
+		broker, err := rabbitmq.New(ctx, rabbitmq.Config{URL: s.AMQPURL, Logger: rt.logger})
 		if err != nil {
 			return nil, fmt.Errorf("broker: %w", err)
+		}
+		rt.bus = broker
+		if err := rt.registry.Register(broker.DepthCollector(2 * time.Second)); err != nil {
+			_ = broker.Close()
+			return nil, fmt.Errorf("broker metrics: %w", err)
 		}
 	}
 	rt.closers = append(rt.closers, func(context.Context) error { return rt.bus.Close() })

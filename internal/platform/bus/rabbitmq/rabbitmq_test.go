@@ -2,9 +2,14 @@ package rabbitmq_test
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
@@ -90,5 +95,49 @@ func TestPing(t *testing.T) {
 	}
 	if err := b.Ping(t.Context()); err == nil {
 		t.Fatal("Ping after Close succeeded")
+	}
+}
+
+// TestQueueDepths: the broker's count of each declared queue, its retry and its dead-letter queue,
+// read by QueueDepths and exported by DepthCollector as bus_queue_messages{queue}.
+func TestQueueDepths(t *testing.T) {
+	b := newBus(t, testenv.IsolatedRabbitURL(t), rabbitmq.Config{})
+	q := bus.Queue{Name: "depth", Exchange: "depth.events", RoutingKey: "k"}
+	if err := b.Declare(t.Context(), bus.Topology{Exchanges: []string{q.Exchange}, Queues: []bus.Queue{q}}); err != nil {
+		t.Fatalf("Declare: %v", err)
+	}
+	for i := range 3 {
+		msg := bus.Message{ID: fmt.Sprint(i), Exchange: q.Exchange, Type: "k", Timestamp: time.Now(), Body: []byte(`{}`)}
+		if err := b.Publish(t.Context(), msg); err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+	}
+	want := map[string]int{"depth": 3, "depth.retry": 0, "depth.dlq": 0}
+	var got map[string]int
+	// The publishes are confirmed, so they are in the queue; the count the broker reports may lag
+	// its log by a moment.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var err error
+		if got, err = b.QueueDepths(t.Context()); err != nil {
+			t.Fatalf("QueueDepths: %v", err)
+		}
+		if reflect.DeepEqual(got, want) {
+			break
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("QueueDepths = %v, want %v", got, want)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(b.DepthCollector(5 * time.Second))
+	exported := `
+# HELP bus_queue_messages Messages ready in each queue of the broker's topology (retry and dead-letter queues included), read at scrape time.
+# TYPE bus_queue_messages gauge
+bus_queue_messages{queue="depth"} 3
+bus_queue_messages{queue="depth.dlq"} 0
+bus_queue_messages{queue="depth.retry"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(exported), "bus_queue_messages"); err != nil {
+		t.Error(err)
 	}
 }
