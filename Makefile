@@ -10,13 +10,21 @@ TESTFLAGS ?= -race -count=1 -timeout 20m
 # deadline exceeded" (no crasher) when a -fuzztime duration runs out on a busy machine.
 FUZZTIME  ?= 200000x
 
-.PHONY: run build test test-short fuzz lint bench clean
+.PHONY: run build stack stack-down test test-short fuzz lint bench clean
 
 build: ## build the mint binary into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mint
 
 run: build ## start the whole system (mint dev) and print its URLs
 	$(BIN) dev --data-dir $(DATA_DIR)
+
+# The whole system as separate processes behind nginx, with Mailpit and Prometheus
+# (deploy/stack/stack.sh; MINT_STACK_* settings there). Needs nginx, prometheus and mailpit installed.
+stack: build ## mint db, the services (two wallet and transactions replicas), Mailpit, Prometheus, nginx on :8088
+	deploy/stack/stack.sh up
+
+stack-down: ## stop every process make stack started
+	deploy/stack/stack.sh down
 
 # RabbitMQ: every test works in a vhost it creates and deletes on the shared broker, and the tests
 # that stop a broker start a node of their own (testenv.OwnRabbit: ~150 MB and seconds of CPU to boot;

@@ -35,9 +35,18 @@ func cents(t *testing.T, raw json.RawMessage) int64 {
 // balance waits until the user's wallet exists and returns its balance in cents.
 func balance(t *testing.T, base string, u user) int64 {
 	t.Helper()
+	return pollBalance(t, u, 20*time.Millisecond, func() result {
+		return call(t, "GET", base+"/api/v1/wallet/user", nil, u.token)
+	})
+}
+
+// pollBalance reads u's wallet with get, every interval for up to 30 s until it exists, and returns
+// its balance in cents.
+func pollBalance(t *testing.T, u user, interval time.Duration, get func() result) int64 {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res := call(t, "GET", base+"/api/v1/wallet/user", nil, u.token)
+		res := get()
 		if res.status == 200 {
 			var w struct {
 				Balance json.RawMessage `json:"balance"`
@@ -50,7 +59,7 @@ func balance(t *testing.T, base string, u user) int64 {
 		if time.Now().After(deadline) {
 			t.Fatalf("wallet of %s: %d %s", u.id, res.status, res.body)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 
@@ -63,8 +72,17 @@ func settle(t *testing.T, base string, u user, id string) map[string]any {
 // settleBy waits until deadline for transaction id to read as terminal and returns it.
 func settleBy(t *testing.T, base string, u user, id string, deadline time.Time) map[string]any {
 	t.Helper()
+	return pollTerminal(t, id, deadline, 10*time.Millisecond, func() result {
+		return call(t, "GET", base+"/api/v1/transactions/"+id, nil, u.token)
+	})
+}
+
+// pollTerminal reads transaction id with get, every interval until it is terminal or deadline, and
+// returns it.
+func pollTerminal(t *testing.T, id string, deadline time.Time, interval time.Duration, get func() result) map[string]any {
+	t.Helper()
 	for {
-		res := must(t, call(t, "GET", base+"/api/v1/transactions/"+id, nil, u.token), 200, "transaction")
+		res := must(t, get(), 200, "transaction")
 		var tx map[string]any
 		if err := json.Unmarshal(res.body, &tx); err != nil {
 			t.Fatal(err)
@@ -75,7 +93,7 @@ func settleBy(t *testing.T, base string, u user, id string, deadline time.Time) 
 		if time.Now().After(deadline) {
 			t.Fatalf("transaction %s still %v at the deadline", id, tx["status"])
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

@@ -34,6 +34,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 			switch state {
 			case http.StateNew:
 				m.ActiveConnections.Inc()
+				m.Connections.Inc()
 			case http.StateHijacked, http.StateClosed:
 				m.ActiveConnections.Dec()
 			}

@@ -89,6 +89,12 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if got := activeConnections(t, reg); got != 1 {
 		t.Errorf("active_connections with one keep-alive connection = %v, want 1", got)
 	}
+	if res := get("/fast"); res.err != nil || res.status != http.StatusOK {
+		t.Fatalf("GET /fast again = %+v", res)
+	}
+	if s := gather(t, reg, "http_connections_total"); len(s) != 1 || s[0].value != 1 {
+		t.Errorf("http_connections_total after two requests on one keep-alive connection = %v, want 1", s)
+	}
 
 	slow := make(chan result, 1)
 	go func() { slow <- get("/slow") }()

@@ -31,6 +31,7 @@ type HTTPMetrics struct {
 	Requests          *prometheus.CounterVec
 	Duration          *prometheus.HistogramVec
 	ActiveConnections prometheus.Gauge
+	Connections       prometheus.Counter // accepted: with Requests, it shows whether clients keep connections alive
 }
 
 // NewHTTPMetrics registers the HTTP metrics on reg.
@@ -49,8 +50,12 @@ func NewHTTPMetrics(reg prometheus.Registerer) *HTTPMetrics {
 			Name: "active_connections",
 			Help: "Open client connections to the HTTP server.",
 		}),
+		Connections: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "http_connections_total",
+			Help: "Client connections the HTTP server accepted.",
+		}),
 	}
-	reg.MustRegister(m.Requests, m.Duration, m.ActiveConnections)
+	reg.MustRegister(m.Requests, m.Duration, m.ActiveConnections, m.Connections)
 	return m
 }
 

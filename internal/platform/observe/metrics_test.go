@@ -75,6 +75,7 @@ func TestNewHTTPMetrics(t *testing.T) {
 	m.Requests.WithLabelValues("GET", "GET /items/{id}", "200").Inc()
 	m.Duration.WithLabelValues("GET", "GET /items/{id}", "200").Observe(0.003)
 	m.ActiveConnections.Inc()
+	m.Connections.Inc()
 
 	families, err := reg.Gather()
 	if err != nil {
@@ -88,6 +89,7 @@ func TestNewHTTPMetrics(t *testing.T) {
 		"http_requests_total":           {"COUNTER", []string{"method", "route", "status_code"}},
 		"http_request_duration_seconds": {"HISTOGRAM", []string{"method", "route", "status_code"}},
 		"active_connections":            {"GAUGE", nil},
+		"http_connections_total":        {"COUNTER", nil},
 	}
 	if len(families) != len(wants) {
 		t.Errorf("families = %v, want exactly %d", familyNames(t, reg), len(wants))
