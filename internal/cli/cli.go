@@ -1,7 +1,7 @@
 // Package cli is the mint command: it parses subcommands (cli.go) and settings (settings.go) and hands
 // them to the composition roots (dev.go, serve.go, db.go), which open the servers (runtime.go) and
-// assemble the services (modules.go); keys.go and reconcile.go are the operator's subcommands, pprof.go
-// the profiling listener.
+// assemble the services (modules.go); keys.go, reconcile.go and probe.go are the operator's
+// subcommands, pprof.go the profiling listener.
 package cli
 
 import (
@@ -31,6 +31,7 @@ Usage:
   mint db [flags]                    serve the embedded database to several processes
   mint keys <generate|rotate> [flags] create or rotate the auth service's signing keys
   mint wallet reconcile [flags]      check every wallet against its ledger; exit 1 on drift
+  mint probe [flags]                 exit 0 when a URL answers 2xx (a container health check)
   mint version                       print the version
   mint help [command]                print this help, or a command's
 
@@ -65,6 +66,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runKeys(args[1:], stdout, stderr)
 	case "wallet":
 		return runWallet(ctx, args[1:], stdout, stderr)
+	case "probe":
+		return runProbe(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -375,7 +377,8 @@ func TestATakenPortIsReportedBeforeTheDataDirIsCreated(t *testing.T) {
 }
 
 // TestKeysGenerate: a fresh machine has no directory for the key set, so it is created, privately,
-// and said; an existing key set is kept and the error says how to replace it.
+// and said; an existing key set is kept and the error says how to replace it, or, with
+// --keep-existing, kept without an error.
 func TestKeysGenerate(t *testing.T) {
 	clearEnv(t)
 	dir := filepath.Join(t.TempDir(), "etc", "mint")
@@ -405,6 +408,17 @@ func TestKeysGenerate(t *testing.T) {
 		t.Error("the existing key set was changed")
 	}
 
+	r = runMint(t, "keys", "generate", "--file", file, "--keep-existing")
+	if r.err != nil || r.stdout != "kept the existing key set "+file+"\n" {
+		t.Errorf("generate --keep-existing over an existing file: %v, stdout %q; want it kept and said", r.err, r.stdout)
+	}
+	if after, _ := os.ReadFile(file); !bytes.Equal(after, before) {
+		t.Error("--keep-existing changed the key set")
+	}
+	if r = runMint(t, "keys", "generate", "--file", file, "--keep-existing", "--force"); outcomeOf(r.err) != usage {
+		t.Errorf("--keep-existing with --force: %v; want a usage error", r.err)
+	}
+
 	r = runMint(t, "keys", "generate", "--file", file, "--force")
 	if r.err != nil || r.stdout != "wrote a new key set to "+file+"\n" {
 		t.Errorf("generate --force: %v, stdout %q", r.err, r.stdout)
@@ -423,4 +437,56 @@ func TestKeysRotateWithoutAKeySet(t *testing.T) {
 		!strings.Contains(r.err.Error(), "mint keys generate --file "+file) {
 		t.Errorf("Run = %v; want it to point at mint keys generate", r.err)
 	}
+}
+
+func TestProbe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ready" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		url     string
+		wantErr string // "" = exit 0
+		usage   bool
+	}{
+		{url: srv.URL + "/ready"},
+		{url: srv.URL + "/down", wantErr: "503 Service Unavailable"},
+		{url: "http://" + closedAddr(t) + "/ready", wantErr: "connect"},
+		{url: "ftp://example.com/", usage: true},
+		{url: "127.0.0.1:4001", usage: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := cli.Run(t.Context(), []string{"probe", "--url", tt.url, "--timeout", "2s"}, &stdout, &stderr)
+			switch {
+			case tt.usage:
+				if !errors.Is(err, cli.ErrUsage) {
+					t.Errorf("err = %v, want a usage error", err)
+				}
+			case tt.wantErr == "":
+				if err != nil {
+					t.Errorf("err = %v, want exit 0", err)
+				}
+			case err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "mint probe:"):
+				t.Errorf("err = %v, want a mint probe failure mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// closedAddr is a loopback address nobody listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
 }

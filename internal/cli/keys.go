@@ -23,7 +23,8 @@ const keysHead = `Usage: mint keys <generate|rotate> [flags]
 const keysGenerateHead = `Usage: mint keys generate [flags]
 
 Writes a new signing key set for the auth service (mode 0600), creating its directory (mode 0700)
-when missing. An existing file is kept unless --force: replacing it logs out every session.
+when missing. An existing file is kept unless --force: replacing it logs out every session. With
+--keep-existing an existing file is not an error (a deployment's first-start step).
 `
 
 const keysRotateHead = `Usage: mint keys rotate [flags]
@@ -48,11 +49,15 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 func runKeysGenerate(args []string, stdout, stderr io.Writer) error {
 	c := newCommand("mint keys generate", keysGenerateHead, stdout, stderr)
 	var file string
-	var force bool
+	var force, keep bool
 	c.fs.String(&file, "file", "MINT_AUTH_KEYS_FILE", defaultKeysFile, "the key set file")
 	c.fs.Bool(&force, "force", "MINT_KEYS_FORCE", false, "overwrite an existing file (logs out every session)")
+	c.fs.Bool(&keep, "keep-existing", "MINT_KEYS_KEEP_EXISTING", false, "succeed, keeping it, when the file exists")
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	if force && keep {
+		return c.usageError("--force and --keep-existing contradict each other")
 	}
 	created, err := jwtsign.MakeDir(file)
 	if err != nil {
@@ -62,6 +67,10 @@ func runKeysGenerate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "created directory %s (mode 0700)\n", created)
 	}
 	if err := jwtsign.Generate(file, force); err != nil {
+		if errors.Is(err, fs.ErrExist) && keep {
+			fmt.Fprintf(stdout, "kept the existing key set %s\n", file)
+			return nil
+		}
 		if errors.Is(err, fs.ErrExist) {
 			err = fmt.Errorf("%s already exists; --force (or MINT_KEYS_FORCE=true) replaces it, logging out every session", file)
 		}
