@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,13 +17,16 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 // The local stack's fixed addresses (deploy/stack/stack.sh).
 const (
-	gatewayURL = "http://127.0.0.1:8088"
-	mailpitURL = "http://127.0.0.1:8025"
+	gatewayURL    = "http://127.0.0.1:8088"
+	mailpitURL    = "http://127.0.0.1:8025"
+	prometheusURL = "http://127.0.0.1:9090"
 )
 
 // needCommand returns the path of a program a test runs; without it the test fails under CI=true
@@ -184,6 +190,8 @@ func TestStackThroughNginx(t *testing.T) {
 		return user{id: res.field(t, "id"), token: res.field(t, "token")}
 	}
 	ada, bob := signupAs("Ada"), signupAs("Bob")
+	must(t, politeCall(t, "POST", "/api/v1/auth/login", map[string]string{"email": "ada@example.com", "password": "password-123"}, ""),
+		200, "login")
 	search := must(t, politeCall(t, "GET", "/api/v1/users/search?q=bob", nil, ada.token), 200, "search")
 	if !strings.Contains(string(search.body), bob.id) {
 		t.Errorf("search for bob: %s", search.body)
@@ -243,6 +251,13 @@ func TestStackThroughNginx(t *testing.T) {
 		t.Errorf("Ada has %d transfers (%v), want %d: one per key", page.Total, err, transfers)
 	}
 
+	// More than Bob holds: it fails, moving nothing, and he is told why.
+	over := must(t, politeCall(t, "POST", "/api/v1/transactions/transfer", map[string]any{"amount": "1000.00", "recipientId": ada.id},
+		bob.token, "Idempotency-Key", "stack-overdraft"), 201, "overdraft")
+	if tx := stackSettle(t, bob, over.field(t, "id")); tx["status"] != "failed" || tx["failureReason"] != "insufficient_funds" {
+		t.Errorf("overdraft: %v, want failed for insufficient_funds", tx)
+	}
+
 	// The gateway keeps its connections to the services: a surviving replica served many requests
 	// on a few connections (besides the gateway's: Prometheus's scrapes and the stack's readiness
 	// checks).
@@ -255,14 +270,16 @@ func TestStackThroughNginx(t *testing.T) {
 	}
 
 	checkMailpit(t, map[string]int{
-		"ada@example.com Welcome to Mint, Ada":                        1,
-		"bob@example.com Welcome to Mint, Bob":                        1,
-		"ada@example.com Your top-up of 100.00 USD is in your wallet": 1,
-		"ada@example.com You sent 0.01 USD to Bob Stack":              transfers,
-		"bob@example.com You received 0.01 USD from Ada Stack":        transfers,
+		"ada@example.com Welcome to Mint, Ada":                            1,
+		"bob@example.com Welcome to Mint, Bob":                            1,
+		"ada@example.com Your top-up of 100.00 USD is in your wallet":     1,
+		"ada@example.com You sent 0.01 USD to Bob Stack":                  transfers,
+		"bob@example.com You received 0.01 USD from Ada Stack":            transfers,
+		"bob@example.com Your transfer of 1000.00 USD did not go through": 1,
 	})
 
 	checkRateLimit(t)
+	checkQueriesHaveData(t)
 }
 
 func wantGatewayProblem(t *testing.T, res result, status int, code string) {
@@ -383,4 +400,149 @@ func stackSettle(t *testing.T, u user, id string) map[string]any {
 	return pollTerminal(t, id, time.Now().Add(60*time.Second), 200*time.Millisecond, func() result {
 		return politeCall(t, "GET", "/api/v1/transactions/"+id, nil, u.token)
 	})
+}
+
+// emptyByDesign are the dashboard panels and alert conditions whose queries have no series on a
+// healthy stack, each with the reason.
+var emptyByDesign = map[string]string{
+	"Server errors (5xx ratio)":                 "no service answers 5xx in the run",
+	"Cache errors per second":                   "Redis never fails in the run",
+	"Re-driven (stuck) transactions per second": "a transaction is re-driven only when stuck 30 s (the kills may or may not leave one)",
+	"HighErrorRatio":                            "no service answers 5xx in the run",
+	"TransactionsStuck":                         "a transaction is re-driven only when stuck 30 s",
+	"CacheErrors":                               "Redis never fails in the run",
+}
+
+// alertThreshold is the comparison that ends an alert's expression: without it, the expression is
+// the measure the alert watches, which must have data.
+var alertThreshold = regexp.MustCompile(`\s*(==|!=|>=|<=|>|<)\s*[0-9.]+\s*$`)
+
+// logSelector is a LogQL stream selector on the labels Alloy sets, and only those.
+var logSelector = regexp.MustCompile(`^\{((service|level|container)=~?"[^"]*"(, *)?)+\}`)
+
+// checkQueriesHaveData asks the stack's Prometheus every query of the Grafana dashboards and every
+// alert's measure, and fails on one without series unless it is empty by design; LogQL queries must
+// select only the labels Alloy sets.
+func checkQueriesHaveData(t *testing.T) {
+	t.Helper()
+	queries := dashboardQueries(t)
+	var rules struct {
+		Groups []struct {
+			Rules []struct{ Alert, Expr string }
+		}
+	}
+	raw, err := os.ReadFile("../../deploy/prometheus/rules/mint.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(raw, &rules); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			queries[r.Alert] = alertThreshold.ReplaceAllString(strings.TrimSpace(r.Expr), "")
+		}
+	}
+
+	// Prometheus scrapes every 15 s and a rate needs two samples: series that appeared late in the
+	// run take a few scrapes to show.
+	empty := map[string]bool{}
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(5 * time.Second) {
+		clear(empty)
+		missing := 0
+		for name, expr := range queries {
+			if prometheusSeries(t, expr) == 0 {
+				empty[name] = true
+				if _, ok := emptyByDesign[name]; !ok {
+					missing++
+				}
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for name := range empty {
+		if reason, ok := emptyByDesign[name]; ok {
+			t.Logf("%q has no data, by design: %s", name, reason)
+		} else {
+			t.Errorf("%q has no data: %s", name, queries[name])
+		}
+	}
+	t.Logf("%d dashboard and alert queries asked, %d empty", len(queries), len(empty))
+}
+
+// dashboardQueries reads the PromQL of every dashboard panel (title → query, with Grafana's
+// $__rate_interval as 5m) and checks the LogQL of the logs panels.
+func dashboardQueries(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob("../../deploy/grafana/provisioning/dashboards/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no dashboards: %v", err)
+	}
+	queries := map[string]string{}
+	for _, f := range files {
+		var d struct {
+			Panels []struct {
+				Title   string
+				Type    string
+				Targets []struct{ Expr string }
+			}
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, p := range d.Panels {
+			for _, tg := range p.Targets {
+				switch {
+				case p.Type != "logs":
+					queries[p.Title] = strings.ReplaceAll(tg.Expr, "$__rate_interval", "5m")
+				case !logSelector.MatchString(tg.Expr):
+					t.Errorf("%s: panel %q: LogQL %q selects a label Alloy does not set (service, level, container)", f, p.Title, tg.Expr)
+				}
+			}
+		}
+	}
+	return queries
+}
+
+// prometheusSeries is how many series the stack's Prometheus answers expr with now.
+func prometheusSeries(t *testing.T, expr string) int {
+	t.Helper()
+	res := call(t, "GET", prometheusURL+"/api/v1/query?query="+url.QueryEscape(expr), nil, "")
+	var answer struct {
+		Status string
+		Data   struct{ Result []json.RawMessage }
+	}
+	if err := json.Unmarshal(res.body, &answer); err != nil || answer.Status != "success" {
+		t.Fatalf("query %s: %d %s", expr, res.status, res.body)
+	}
+	return len(answer.Data.Result)
+}
+
+// TestGrafanaDashboardsAreGenerated: the dashboards in deploy/grafana are what dashboards.go writes.
+func TestGrafanaDashboardsAreGenerated(t *testing.T) {
+	out := tempDir(t)
+	gen := exec.Command("go", "run", "dashboards.go", "-out", out)
+	gen.Dir = "../../deploy/grafana"
+	if msg, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("go run dashboards.go: %v\n%s", err, msg)
+	}
+	written, _ := filepath.Glob(filepath.Join(out, "*.json"))
+	committed, _ := filepath.Glob("../../deploy/grafana/provisioning/dashboards/*.json")
+	if len(written) == 0 || len(written) != len(committed) {
+		t.Fatalf("dashboards.go writes %d dashboards, %d are committed", len(written), len(committed))
+	}
+	for _, w := range written {
+		want, _ := os.ReadFile(w)
+		got, err := os.ReadFile(filepath.Join("../../deploy/grafana/provisioning/dashboards", filepath.Base(w)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s is not what dashboards.go writes (run go run dashboards.go in deploy/grafana): %v", filepath.Base(w), err)
+		}
+	}
+	dashboardQueries(t) // the LogQL checks
 }
