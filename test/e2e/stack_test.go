@@ -62,9 +62,11 @@ func fileExists(path string) bool {
 
 // TestDeployConfigsAreValid checks deploy/ with the programs that will read it: nginx -t on the
 // gateway's configuration, promtool on Prometheus's configurations and rules, and the rules' unit
-// tests, and docker-compose on the compose file (it validates without a Docker engine).
+// tests, docker-compose on the compose file (it validates without a Docker engine) and kustomize
+// (kubectl's) on the Kubernetes manifests.
 func TestDeployConfigsAreValid(t *testing.T) {
 	nginx, promtool, compose := needCommand(t, "nginx"), needCommand(t, "promtool"), needCommand(t, "docker-compose")
+	kubectl := needCommand(t, "kubectl")
 	deploy, err := filepath.Abs("../../deploy")
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +81,8 @@ func TestDeployConfigsAreValid(t *testing.T) {
 		{promtool, "check", "config", filepath.Join(deploy, "prometheus/prometheus.compose.yml")},
 		{promtool, "test", "rules", filepath.Join(deploy, "prometheus/rules/mint.rules.test.yml")},
 		{compose, "-f", filepath.Join(deploy, "compose.yaml"), "config", "-q"},
+		{kubectl, "kustomize", filepath.Join(deploy, "k8s/base")},
+		{kubectl, "kustomize", filepath.Join(deploy, "k8s/overlays/example")},
 	} {
 		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
 			t.Errorf("%s: %v\n%s", strings.Join(args, " "), err, out)
