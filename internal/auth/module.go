@@ -121,6 +121,10 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 // Register adds the auth routes to rt.
 func (m *Module) Register(rt *httpx.Router) { m.handlers.register(rt) }
 
+// Describe adds the service's routes to rt's API document, for a process that serves another service
+// and publishes the whole API's document; rt's mux is not meant to serve them.
+func Describe(rt *httpx.Router) { new(handlers).register(rt) }
+
 // Verifier verifies session tokens against this service's own keys and revocations.
 func (m *Module) Verifier() *jwtverify.Verifier { return m.verifier }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mint-wallet/mint/internal/cli"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 // outcome is how a command line ends: as main turns it into an exit code.
@@ -455,7 +456,7 @@ func TestProbe(t *testing.T) {
 	}{
 		{url: srv.URL + "/ready"},
 		{url: srv.URL + "/down", wantErr: "503 Service Unavailable"},
-		{url: "http://" + closedAddr(t) + "/ready", wantErr: "connect"},
+		{url: "http://" + testenv.FreeAddr(t) + "/ready", wantErr: "connect"},
 		{url: "ftp://example.com/", usage: true},
 		{url: "127.0.0.1:4001", usage: true},
 	}
@@ -477,16 +478,4 @@ func TestProbe(t *testing.T) {
 			}
 		})
 	}
-}
-
-// closedAddr is a loopback address nobody listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
 }

@@ -61,9 +61,9 @@ func dev(ctx context.Context, s settings, stdout, stderr io.Writer) (err error) 
 	if err != nil {
 		return err
 	}
-	doc := openapi.New("Mint API", Version, "Mint's HTTP API: every service, as served by `mint dev` and the gateway.")
+	doc := openapi.New(apiTitle, Version, apiDescription)
 	// One process: every service verifies sessions with the auth service's own keys and revocations.
-	mux, router := rt.newMux("mint-dev", doc, authMod.Verifier().Authenticate)
+	mux, router := rt.newMux("mint-dev", doc, doc, authMod.Verifier().Authenticate)
 	return rt.run(ctx, s, ln, router, mux, []module{authMod, walletMod, txMod, mailMod}, func(a net.Addr) {
 		base := "http://" + displayAddr(a)
 		fmt.Fprintf(stdout, "mint dev is running\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n",

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/mint-wallet/mint/internal/notifications"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
+	"github.com/mint-wallet/mint/internal/platform/openapi"
 	"github.com/mint-wallet/mint/internal/transactions"
 	"github.com/mint-wallet/mint/internal/wallet"
 )
@@ -77,4 +79,21 @@ func (rt *runtime) run(ctx context.Context, s settings, ln listeners, router *ht
 	g.Go(func() error { return rt.servePprof(ctx, ln.pprof) })
 	g.Go(func() error { return rt.serve(ctx, ln.http, mux, s.Edge, announce) })
 	return g.Wait()
+}
+
+// apiTitle and apiDescription head the API document every process publishes at /api-docs.
+const (
+	apiTitle       = "Mint API"
+	apiDescription = "Mint's HTTP API: every service, as served by `mint dev` and the gateway."
+)
+
+// wholeAPI is the document of every service's routes, which a process running one of them publishes,
+// so that the gateway's /api-docs shows the whole API whichever service answers it.
+func wholeAPI() *openapi.Document {
+	doc := openapi.New(apiTitle, Version, apiDescription)
+	rt := httpx.NewRouter(http.NewServeMux(), doc, nil, slog.New(slog.DiscardHandler))
+	auth.Describe(rt)
+	wallet.Describe(rt)
+	transactions.Describe(rt)
+	return doc
 }

@@ -132,8 +132,8 @@ func (rt *runtime) shutdown(err *error) {
 }
 
 // newMux returns a mux with the routes every process serves (/health, /ready, /metrics, /api-docs)
-// and a router for the services' routes, described in doc.
-func (rt *runtime) newMux(service string, doc *openapi.Document, auth httpx.Authenticator) (*http.ServeMux, *httpx.Router) {
+// and a router for the services' routes, described in doc; /api-docs publishes published.
+func (rt *runtime) newMux(service string, doc, published *openapi.Document, auth httpx.Authenticator) (*http.ServeMux, *httpx.Router) {
 	mux := http.NewServeMux()
 	router := httpx.NewRouter(mux, doc, auth, rt.logger)
 	router.HandleRaw("GET /health", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -141,7 +141,7 @@ func (rt *runtime) newMux(service string, doc *openapi.Document, auth httpx.Auth
 	}))
 	router.HandleRaw("GET /ready", http.HandlerFunc(rt.ready(service)))
 	router.HandleRaw("GET /metrics", observe.MetricsHandler(rt.registry))
-	docs := openapi.Handler(doc)
+	docs := openapi.Handler(published)
 	router.HandleRaw("GET /api-docs", docs)
 	router.HandleRaw("GET /api-docs/", docs)
 	return mux, router

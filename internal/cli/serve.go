@@ -100,6 +100,6 @@ func serve(ctx context.Context, service string, s settings, stderr io.Writer) (e
 			return err
 		}
 	}
-	mux, router := rt.newMux(service, openapi.New("Mint "+service+" service", Version, ""), authn)
+	mux, router := rt.newMux(service, openapi.New("Mint "+service+" service", Version, ""), wholeAPI(), authn)
 	return rt.run(ctx, s, ln, router, mux, []module{mod}, nil)
 }

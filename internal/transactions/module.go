@@ -103,6 +103,10 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 // Register adds the transactions routes to rt.
 func (m *Module) Register(rt *httpx.Router) { m.handlers.register(rt) }
 
+// Describe adds the service's routes to rt's API document, for a process that serves another service
+// and publishes the whole API's document; rt's mux is not meant to serve them.
+func Describe(rt *httpx.Router) { new(handlers).register(rt) }
+
 // Service returns the transactions rules (for tests and benchmarks).
 func (m *Module) Service() *Service { return m.svc }
 

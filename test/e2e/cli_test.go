@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 // runCLI runs the binary to completion in an environment without MINT_* variables, and returns its
@@ -155,7 +157,7 @@ func TestCLIKeysGenerateOnAFreshMachine(t *testing.T) {
 func TestCLIStopsCleanly(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			addr := freeAddr(t)
+			addr := testenv.FreeAddr(t)
 			env := append(append([]string{}, devEnv...), "MINT_LOG_LEVEL=info")
 			p := start(t, "http://"+addr, env, "dev", "--http-addr", addr, "--data-dir", tempDir(t))
 			if err := p.stop(sig); err != nil {

@@ -14,7 +14,7 @@ import (
 // startDB runs `mint db` on data and returns its mongodb:// URI.
 func startDB(t *testing.T, data string) string {
 	t.Helper()
-	addr, httpAddr := freeAddr(t), freeAddr(t)
+	addr, httpAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	start(t, "http://"+httpAddr, []string{"MINT_LOG_LEVEL=warn"}, "db", "--data-dir", data, "--addr", addr, "--http-addr", httpAddr)
 	return "mongodb://" + addr + "/"
 }
@@ -25,8 +25,8 @@ func TestDBTakesItsDataDirAlone(t *testing.T) {
 	data := tempDir(t)
 	startDB(t, data)
 	for _, args := range [][]string{
-		{"db", "--data-dir", data, "--addr", freeAddr(t), "--http-addr", freeAddr(t)},
-		{"dev", "--data-dir", data, "--http-addr", freeAddr(t)},
+		{"db", "--data-dir", data, "--addr", testenv.FreeAddr(t), "--http-addr", testenv.FreeAddr(t)},
+		{"dev", "--data-dir", data, "--http-addr", testenv.FreeAddr(t)},
 	} {
 		out, err := exec.Command(mintBin, args...).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "is in use by another process") {

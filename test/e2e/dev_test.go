@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 // devEnv runs mint dev with cheap password hashing, so the suite is quick; TestLoginTiming uses the
@@ -23,7 +25,7 @@ var devEnv = []string{"MINT_AUTH_ARGON2_MEMORY_KIB=1024", "MINT_AUTH_ARGON2_ITER
 
 func startDev(t *testing.T, dataDir string, env ...string) *process {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	return start(t, "http://"+addr, append(slices.Clone(devEnv), env...), "dev", "--http-addr", addr, "--data-dir", dataDir)
 }
 
@@ -152,7 +154,7 @@ func TestDevDataDirTakesOneProcess(t *testing.T) {
 			t.Errorf("mint %v on a data dir in use: %v\n%s", args, err, out)
 		}
 	}
-	refused("dev", "--http-addr", freeAddr(t), "--data-dir", data)
+	refused("dev", "--http-addr", testenv.FreeAddr(t), "--data-dir", data)
 	refused("wallet", "reconcile", "--data-dir", data)
 	if err := p.stop(syscall.SIGTERM); err != nil {
 		t.Fatalf("mint dev stopped with %v", err)
@@ -169,7 +171,7 @@ func TestLoginTiming(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing needs the production hash cost; not a -short test")
 	}
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	p := start(t, "http://"+addr, []string{"MINT_LOG_LEVEL=warn", "MINT_AUTH_LOGIN_MAX_FAILURES=100000", "MINT_AUTH_LOGIN_ACCOUNT_MAX_FAILURES=100000"},
 		"dev", "--http-addr", addr, "--data-dir", tempDir(t))
 	must(t, signup(t, p.base, "known@example.com", "password-123"), 201, "signup")

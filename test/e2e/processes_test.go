@@ -62,7 +62,7 @@ func newSystem(t *testing.T, dbURI string) *system {
 	if out, err := exec.Command(mintBin, "keys", "generate", "--file", keys).CombinedOutput(); err != nil {
 		t.Fatalf("mint keys generate: %v\n%s", err, out)
 	}
-	authAddr := freeAddr(t)
+	authAddr := testenv.FreeAddr(t)
 	s.replicas["auth"] = []*replica{{svc: "auth", dir: tempDir(t), addr: authAddr}}
 	s.env = append([]string{"MINT_AMQP_URL=" + testenv.IsolatedRabbitURL(t), "MINT_REDIS_URL=" + testenv.RedisURL(t),
 		"MINT_AUTH_KEYS_FILE=" + keys, "MINT_AUTH_JWKS_URL=http://" + authAddr + "/.well-known/jwks.json",
@@ -78,7 +78,7 @@ func newSystem(t *testing.T, dbURI string) *system {
 func (s *system) startReplicas(svc string, n int) {
 	s.t.Helper()
 	for len(s.replicas[svc]) < n {
-		s.replicas[svc] = append(s.replicas[svc], &replica{svc: svc, dir: tempDir(s.t), addr: freeAddr(s.t)})
+		s.replicas[svc] = append(s.replicas[svc], &replica{svc: svc, dir: tempDir(s.t), addr: testenv.FreeAddr(s.t)})
 	}
 	for _, r := range s.replicas[svc] {
 		r.p = s.launch(r)

@@ -23,7 +23,7 @@ func startServeAuth(t *testing.T, amqpURL string, env ...string) *process {
 	if out, err := exec.Command(mintBin, "keys", "generate", "--file", keys).CombinedOutput(); err != nil {
 		t.Fatalf("mint keys generate: %v\n%s", err, out)
 	}
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	env = append([]string{"MINT_AMQP_URL=" + amqpURL, "MINT_AUTH_KEYS_FILE=" + keys,
 		"MINT_DATA_DIR=" + data, "MINT_HTTP_ADDR=" + addr}, append(devEnv, env...)...)
 	return start(t, "http://"+addr, env, "serve", "auth")

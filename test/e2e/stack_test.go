@@ -185,6 +185,18 @@ func TestStackThroughNginx(t *testing.T) {
 	notFound := call(t, "GET", gatewayURL+"/nowhere", nil, "")
 	wantGatewayProblem(t, notFound, 404, "not_found")
 
+	// The whole API's document, whichever service answers it.
+	var doc struct{ Paths map[string]any }
+	if err := json.Unmarshal(must(t, call(t, "GET", gatewayURL+"/api-docs/openapi.json", nil, ""), 200, "API document").body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/auth/signup", "/api/v1/users/search", "/api/v1/wallet/history", "/api/v1/transactions/transfer"} {
+		if doc.Paths[path] == nil {
+			t.Errorf("the gateway's API document lacks %s", path)
+		}
+	}
+	must(t, call(t, "GET", gatewayURL+"/api-docs", nil, ""), 200, "API docs UI")
+
 	// Every route prefix, each answered by its service: auth (signup, users, JWKS), wallet,
 	// transactions.
 	signupAs := func(name string) user {
