@@ -95,7 +95,7 @@ var dashboards = []dashboard{
 			{title: "Hit ratio by key prefix", kind: "timeseries", unit: "percentunit", exprs: []query{
 				q(`sum by (cache_key_prefix) (rate(cache_hits_total[$__rate_interval])) / (sum by (cache_key_prefix) (rate(cache_hits_total[$__rate_interval])) + sum by (cache_key_prefix) (rate(cache_misses_total[$__rate_interval])))`, "{{cache_key_prefix}}")}},
 			{title: "Cache errors per second", kind: "timeseries", unit: "ops", exprs: []query{
-				q(`sum by (service, operation) (rate(cache_errors_total[$__rate_interval]))`, "{{service}} {{operation}}")}},
+				q(`sum by (cache_key_prefix, operation) (rate(cache_errors_total[$__rate_interval]))`, "{{cache_key_prefix}} {{operation}}")}},
 			{title: "Invalidations owed", kind: "timeseries", unit: "short", exprs: []query{q(`sum by (instance) (cache_invalidations_owed)`, "{{instance}}")}},
 			{title: "Invalidations dropped (overflow)", kind: "stat", unit: "short", exprs: []query{q(`sum(cache_invalidations_overflows_total)`, "dropped")}},
 		},

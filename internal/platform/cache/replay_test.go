@@ -115,7 +115,7 @@ func TestResilientReplaysAFailedDeleteInTheBackground(t *testing.T) {
 	inner.down.Store(true)
 	_ = c.Delete(ctx, "wallet:wallets:1")
 	testenv.Eventually(t, 5*time.Second, "a replay failing", func() bool {
-		return gather(t, reg)[`cache_errors_total{operation="replay"}`] > 0
+		return gather(t, reg)[`cache_errors_total{cache_key_prefix="wallet:wallets",operation="replay"}`] > 0
 	})
 	if _, err := c.Get(ctx, "wallet:wallets:1"); !errors.Is(err, cache.ErrMiss) {
 		t.Fatalf("Get during the outage = %v, want a miss", err)

@@ -153,7 +153,7 @@ func (r *Resilient) Get(ctx context.Context, key string) ([]byte, error) {
 		r.m.miss(key)
 		return nil, ErrMiss
 	default:
-		r.m.error("get")
+		r.m.error("get", key)
 		r.m.miss(key)
 		r.logger.DebugContext(ctx, "cache get failed; treated as a miss", "key", key, "err", err)
 		return nil, ErrMiss
@@ -170,7 +170,7 @@ func (r *Resilient) Set(ctx context.Context, key string, value []byte, ttl time.
 	ctx, cancel := r.bound(ctx)
 	defer cancel()
 	if err := r.inner.Set(ctx, key, value, ttl); err != nil {
-		r.m.error("set")
+		r.m.error("set", key)
 		if r.isImmutable(key) {
 			r.logger.InfoContext(ctx, "cache set failed; ignored", "key", key, "err", err)
 			return nil
@@ -190,7 +190,7 @@ func (r *Resilient) Delete(ctx context.Context, keys ...string) error {
 	ctx, cancel := r.bound(ctx)
 	defer cancel()
 	if err := r.inner.Delete(ctx, keys...); err != nil {
-		r.m.error("delete")
+		r.m.error("delete", keys...)
 		r.logger.WarnContext(ctx, "cache invalidation failed; the keys are not trusted until it is replayed",
 			"keys", keys, "err", err)
 		r.owe(ctx, keys...)
@@ -275,7 +275,7 @@ func (r *Resilient) replay(ctx context.Context) {
 	err := r.inner.Ping(pctx)
 	cancel()
 	if err != nil {
-		r.m.error("replay")
+		r.m.error("replay", slices.Collect(maps.Keys(snap))...)
 		r.logger.DebugContext(ctx, "cache still unreachable; owed invalidations wait", "owed", len(snap), "err", err)
 		return
 	}
@@ -287,7 +287,7 @@ func (r *Resilient) replay(ctx context.Context) {
 		err := r.inner.Delete(dctx, batch...)
 		cancel()
 		if err != nil {
-			r.m.error("replay")
+			r.m.error("replay", batch...)
 			r.logger.DebugContext(ctx, "replay of owed cache invalidations failed; retried", "err", err)
 			break
 		}
@@ -363,7 +363,9 @@ func newResilientMetrics(reg prometheus.Registerer) (*resilientMetrics, error) {
 	if m.misses, err = observe.Register(reg, counterVec("cache_misses_total", "Cache reads that found nothing or failed.", "cache_key_prefix")); err != nil {
 		return nil, err
 	}
-	if m.errors, err = observe.Register(reg, counterVec("cache_errors_total", "Cache operations that failed (including timeouts); replay: a retry of owed invalidations.", "operation")); err != nil {
+	if m.errors, err = observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cache_errors_total",
+		Help: "Cache operations that failed (including timeouts), by operation (replay: a retry of owed invalidations) and key prefix."},
+		[]string{"operation", "cache_key_prefix"})); err != nil {
 		return nil, err
 	}
 	if m.replays, err = observe.Register(reg, counterVec("cache_invalidations_replayed_total", "Cache keys deleted by a replay, after their invalidation or store had failed.", "cache_key_prefix")); err != nil {
@@ -396,9 +398,21 @@ func (m *resilientMetrics) miss(key string) {
 	}
 }
 
-func (m *resilientMetrics) error(op string) {
-	if m != nil {
-		m.errors.WithLabelValues(op).Inc()
+// error counts a failed operation once for each key prefix among keys (none: an empty prefix).
+func (m *resilientMetrics) error(op string, keys ...string) {
+	if m == nil {
+		return
+	}
+	if len(keys) == 0 {
+		m.errors.WithLabelValues(op, "").Inc()
+		return
+	}
+	counted := make(map[string]bool, 1)
+	for _, k := range keys {
+		if p := KeyPrefix(k); !counted[p] {
+			counted[p] = true
+			m.errors.WithLabelValues(op, p).Inc()
+		}
 	}
 }
 

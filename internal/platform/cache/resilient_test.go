@@ -71,13 +71,14 @@ func TestResilientWhenRedisIsDown(t *testing.T) {
 	// The failed Set and Delete made auth:user:42 owed a delete, so GetJSON did not ask Redis: one
 	// failed get, two misses.
 	want := map[string]float64{
-		`cache_errors_total{operation="get"}`:                 1,
-		`cache_errors_total{operation="set"}`:                 1,
-		`cache_errors_total{operation="delete"}`:              1,
-		`cache_misses_total{cache_key_prefix="auth:user"}`:    2,
-		`cache_hits_total{cache_key_prefix="auth:user"}`:      0,
-		`cache_misses_total{cache_key_prefix="transactions"}`: 0,
-		`cache_invalidations_owed{}`:                          2,
+		`cache_errors_total{cache_key_prefix="auth:user",operation="get"}`:          1,
+		`cache_errors_total{cache_key_prefix="auth:user",operation="set"}`:          1,
+		`cache_errors_total{cache_key_prefix="auth:user",operation="delete"}`:       1, // one failed delete of two keys:
+		`cache_errors_total{cache_key_prefix="transactions:tx",operation="delete"}`: 1, // counted for each prefix
+		`cache_misses_total{cache_key_prefix="auth:user"}`:                          2,
+		`cache_hits_total{cache_key_prefix="auth:user"}`:                            0,
+		`cache_misses_total{cache_key_prefix="transactions"}`:                       0,
+		`cache_invalidations_owed{}`:                                                2,
 	}
 	got := gather(t, reg)
 	for k, v := range want {
@@ -147,10 +148,10 @@ func TestResilientCountsHitsAndMissesByPrefix(t *testing.T) {
 	_, _ = c.Get(ctx, "transactions:tx:9")
 	got := gather(t, reg)
 	for k, v := range map[string]float64{
-		`cache_hits_total{cache_key_prefix="auth:user"}`:         1,
-		`cache_misses_total{cache_key_prefix="auth:user"}`:       1,
-		`cache_misses_total{cache_key_prefix="transactions:tx"}`: 1,
-		`cache_errors_total{operation="get"}`:                    0,
+		`cache_hits_total{cache_key_prefix="auth:user"}`:                   1,
+		`cache_misses_total{cache_key_prefix="auth:user"}`:                 1,
+		`cache_misses_total{cache_key_prefix="transactions:tx"}`:           1,
+		`cache_errors_total{cache_key_prefix="auth:user",operation="get"}`: 0,
 	} {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
