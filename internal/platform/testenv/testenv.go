@@ -73,7 +73,7 @@ func Eventually(t testing.TB, within time.Duration, what string, cond func() boo
 // FreeAddr returns a loopback address nobody listens on (one that was free a moment ago).
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
