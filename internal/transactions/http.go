@@ -3,8 +3,11 @@ package transactions
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
 	"github.com/mint-wallet/mint/internal/platform/jwtverify"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
@@ -18,7 +21,10 @@ type TransactionList struct {
 	Offset       int           `json:"offset"`
 }
 
-type handlers struct{ svc *Service }
+type handlers struct {
+	svc     *Service
+	changes *changes
+}
 
 var (
 	idempotencyParam = openapi.Param{Name: IdempotencyHeader, Constraints: `minLength:"1" maxLength:"255" pattern:"^[ -~]*$"`,
@@ -48,6 +54,15 @@ func (h *handlers) register(rt *httpx.Router) {
 		Summary: "Your transactions, sent and received, newest first", Query: listParams,
 		Responses: []openapi.Response{{Status: 200, Description: "a page of transactions", Body: TransactionList{}}},
 		Errors:    []int{400, 401}}, h.list)
+	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/transactions/stream", ID: "streamTransactions", Tags: tags, Auth: true,
+		Summary: "Your transactions as they change state, as server-sent events",
+		Description: "A text/event-stream: an event \"transaction\" carrying the transaction (as GET /transactions/{id} answers it) " +
+			"each time one of yours is created or changes state, and a comment every 15 s. " +
+			"At most " + strconv.Itoa(MaxStreamsPerUser) + " streams per user on one server (429 beyond). " +
+			"A stream that ends is to be opened again, and the list read again: changes in between are not replayed.",
+		Responses: []openapi.Response{{Status: 200, Description: "the stream of changes", ContentType: "text/event-stream",
+			Body: openapi.Schema{"type": "string"}}},
+		Errors: []int{401, 429}}, h.stream)
 	rt.Handle(openapi.Operation{Method: "GET", Path: "/api/v1/transactions/{id}", ID: "getTransaction", Tags: tags, Auth: true,
 		Summary:   "One of your transactions",
 		Responses: []openapi.Response{{Status: 200, Description: "the transaction", Body: Transaction{}}},
@@ -119,4 +134,70 @@ func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpx.WriteJSON(w, http.StatusOK, t)
 	return nil
+}
+
+// streamHeartbeat is how often an idle status stream sends a comment, so that proxies and the
+// client see it alive.
+const streamHeartbeat = 15 * time.Second
+
+// stream answers GET /api/v1/transactions/stream: a server-sent event "transaction" (the transaction
+// as GET /transactions/{id} answers it) each time one of the caller's transactions changes state,
+// until the client leaves. Once the stream is open, nothing is answered as a problem: a failure ends
+// it, and the client reconnects.
+func (h *handlers) stream(w http.ResponseWriter, r *http.Request) error {
+	caller := jwtverify.Caller(r)
+	s, closeStream, ok := h.changes.open(caller)
+	if !ok {
+		err := failure.Newf(failure.RateLimited, "at most %d status streams may be open at once", MaxStreamsPerUser)
+		err.RetryAfter = 3 * time.Second
+		return err
+	}
+	defer closeStream()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
+	w.WriteHeader(http.StatusOK)
+	send := func(chunk []byte) bool {
+		_, err := w.Write(chunk)
+		return err == nil && rc.Flush() == nil
+	}
+	// retry: how long the browser waits before reconnecting to a stream that ended.
+	if !send([]byte("retry: 3000\n: open\n\n")) {
+		return nil
+	}
+	heartbeat := time.NewTicker(streamHeartbeat)
+	defer heartbeat.Stop()
+	sent := map[string]time.Time{} // id → updatedAt last sent: one event per state, however it was heard
+	for {
+		var chunk []byte
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-s.done:
+			return nil
+		case <-heartbeat.C:
+			chunk = []byte(": keep-alive\n\n")
+		case id := <-s.ids:
+			t, err := h.svc.Transaction(r.Context(), caller, id)
+			switch {
+			case failure.Is(err, failure.NotFound):
+				continue // not the caller's to see (a failed transfer, for its recipient)
+			case err != nil:
+				return nil
+			case sent[id].Equal(t.UpdatedAt):
+				continue
+			}
+			if len(sent) >= streamBacklog {
+				clear(sent)
+			}
+			sent[id] = t.UpdatedAt
+			if chunk, err = encodeChange(t); err != nil {
+				return nil
+			}
+		}
+		if !send(chunk) {
+			return nil
+		}
+	}
 }

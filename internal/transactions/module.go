@@ -65,8 +65,9 @@ type Deps struct {
 type Module struct {
 	svc       *Service
 	handlers  *handlers
+	changes   *changes
 	relay     *outbox.Relay
-	bus       bus.Subscriber
+	bus       bus.Bus
 	logger    *slog.Logger
 	interval  time.Duration
 	consumers int
@@ -96,8 +97,9 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 		return nil, fmt.Errorf("transactions outbox: %w", err)
 	}
 	svc := &Service{store: st, cfg: cfg, cache: d.Cache, outbox: relay, metrics: m, logger: d.Logger, clock: d.Now}
-	return &Module{svc: svc, handlers: &handlers{svc: svc}, relay: relay, bus: d.Bus, logger: d.Logger, consumers: max(cfg.ConsumersPerQueue, 1),
-		interval: cfg.SweepInterval}, nil
+	ch := newChanges()
+	return &Module{svc: svc, handlers: &handlers{svc: svc, changes: ch}, changes: ch, relay: relay, bus: d.Bus, logger: d.Logger,
+		consumers: max(cfg.ConsumersPerQueue, 1), interval: cfg.SweepInterval}, nil
 }
 
 // Register adds the transactions routes to rt.
@@ -110,12 +112,13 @@ func Describe(rt *httpx.Router) { new(handlers).register(rt) }
 // Service returns the transactions rules (for tests and benchmarks).
 func (m *Module) Service() *Service { return m.svc }
 
-// Run does the background work until ctx ends: the consumers of the saga, the outbox relay and the
-// sweeper. It returns nil when ctx is cancelled, the first failure otherwise.
+// Run does the background work until ctx ends: the consumers of the saga, the outbox relay, the
+// sweeper and the listener of the status streams (changes.go). It returns nil when ctx is cancelled, the first failure otherwise.
 func (m *Module) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return bus.ConsumeAll(ctx, m.bus, m.svc.consumers(), m.consumers) })
 	g.Go(func() error { return m.relay.Run(ctx) })
+	g.Go(func() error { return m.changes.listen(ctx, m.bus) })
 	g.Go(func() error {
 		periodic.Every(ctx, m.interval, m.logger, "transactions sweep failed", func(ctx context.Context) error {
 			_, err := m.svc.sweep(ctx)

@@ -1,8 +1,8 @@
 // Package transactions is the transactions service: users ask for top-ups and transfers over HTTP, and
 // each transaction is driven through a saga (pending → processing → completed|failed) whose money legs
 // the wallet service applies. Routes are in http.go, the rules in this file and service.go, the saga in
-// saga.go and sweeper.go, idempotent creation in idempotency.go, the queries in store.go, the metrics
-// in metrics.go and the composition in module.go.
+// saga.go and sweeper.go, idempotent creation in idempotency.go, the status streams in changes.go, the
+// queries in store.go, the metrics in metrics.go and the composition in module.go.
 package transactions
 
 import (

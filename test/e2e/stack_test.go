@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -219,9 +221,23 @@ func TestStackThroughNginx(t *testing.T) {
 		t.Errorf("X-Request-Id = %q, want the client's %q passed on and echoed", got, requestID)
 	}
 	stackBalance(t, ada) // the wallet exists once user.signup went through
+	changes := openStatusStream(t, ada)
 	topup := must(t, politeCall(t, "POST", "/api/v1/transactions/topup", map[string]any{"amount": "100.00"}, ada.token,
 		"Idempotency-Key", "stack-topup"), 201, "top-up")
 	stackSettle(t, ada, topup.field(t, "id"))
+	// The status stream, through the gateway, announced the top-up completed (unbuffered: nginx holds
+	// nothing back).
+	for deadline := time.After(30 * time.Second); ; {
+		select {
+		case ev := <-changes:
+			if ev["id"] != topup.field(t, "id") || ev["status"] != "completed" {
+				continue
+			}
+		case <-deadline:
+			t.Fatal("the status stream through nginx did not announce the top-up completed")
+		}
+		break
+	}
 
 	// 30 transfers of 0.01, each with its key, sent again with it as a client does when the answer is
 	// lost — a gateway error, or the key's request still in progress on a replica that died holding it
@@ -265,6 +281,18 @@ func TestStackThroughNginx(t *testing.T) {
 	var page struct{ Total int }
 	if err := json.Unmarshal(list.body, &page); err != nil || page.Total != transfers {
 		t.Errorf("Ada has %d transfers (%v), want %d: one per key", page.Total, err, transfers)
+	}
+
+	// Cache-aside through Redis: the second of two reads of what did not change is answered from the
+	// cache (the dashboards' hit rate has data).
+	for range 2 {
+		must(t, politeCall(t, "GET", "/api/v1/transactions/"+topup.field(t, "id"), nil, ada.token), 200, "transaction read")
+		must(t, politeCall(t, "GET", "/api/v1/wallet/user", nil, bob.token), 200, "wallet read")
+	}
+	for base, prefix := range map[string]string{"http://127.0.0.1:4003": "wallet:wallets", "http://127.0.0.1:4004": "transactions:tx"} {
+		if hits := metricSum(t, base, "cache_hits_total", `cache_key_prefix="`+prefix+`"`); hits < 1 {
+			t.Errorf("%s: no cache hit for %s after reading it twice", base, prefix)
+		}
 	}
 
 	// More than Bob holds: it fails, moving nothing, and he is told why.
@@ -561,4 +589,38 @@ func TestGrafanaDashboardsAreGenerated(t *testing.T) {
 		}
 	}
 	dashboardQueries(t) // the LogQL checks
+}
+
+// openStatusStream opens u's status stream through the gateway and returns the transactions it
+// announces, decoded; it closes with the test.
+func openStatusStream(t *testing.T, u user) <-chan map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, gatewayURL+"/api/v1/transactions/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("status stream: %d %v", res.StatusCode, res.Header)
+	}
+	out := make(chan map[string]any, 256)
+	go func() {
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var tx map[string]any
+				if json.Unmarshal([]byte(data), &tx) == nil {
+					out <- tx
+				}
+			}
+		}
+	}()
+	return out
 }

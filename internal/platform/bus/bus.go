@@ -42,10 +42,25 @@ type Subscriber interface {
 	Consume(ctx context.Context, queue string, h Handler) error
 }
 
-// Bus is a broker connection: topology, publishing and consuming.
+// Listener hears messages as they are published, to push news to connected clients rather than to
+// do work.
+type Listener interface {
+	// Listen hands h every message published to exchange with a routing key matching pattern, from the
+	// moment it listens until ctx ends, then returns ctx's error. Each Listen has a queue of its own
+	// (every replica hears every message) that lives only while it listens: nothing is retried,
+	// dead-lettered or kept, and what is published during a broker outage is not heard. h must return
+	// quickly; a listener that falls far behind loses the oldest messages (at most ListenBacklog wait).
+	Listen(ctx context.Context, exchange, pattern string, h func(context.Context, Message)) error
+}
+
+// ListenBacklog bounds the messages waiting for one listener.
+const ListenBacklog = 10_000
+
+// Bus is a broker connection: topology, publishing, consuming and listening.
 type Bus interface {
 	Publisher
 	Subscriber
+	Listener
 	// Declare creates the topology idempotently: exchanges, queues, their retry and dead-letter queues,
 	// and bindings.
 	Declare(ctx context.Context, t Topology) error

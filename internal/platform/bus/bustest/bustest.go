@@ -43,6 +43,8 @@ func Run(t *testing.T, newBus func(t *testing.T) bus.Bus) {
 		{"ConcurrentPublishers", testConcurrentPublishers},
 		{"Unroutable", testUnroutable},
 		{"DeclareIdempotent", testDeclareIdempotent},
+		{"Listen", testListen},
+		{"ListenToAMissingExchange", testListenToAMissingExchange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,4 +158,87 @@ func randomID() string {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// listen runs b.Listen in a goroutine until the test ends, into the returned channel, and returns once
+// it hears: it publishes probes (key) until one arrives, since a listener hears only what is published
+// after it listens.
+func listen(t *testing.T, f *fixture, pattern, probe string) <-chan bus.Message {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	heard := make(chan bus.Message, 4096)
+	done := make(chan error, 1)
+	go func() {
+		done <- f.b.Listen(ctx, f.exchange, pattern, func(_ context.Context, msg bus.Message) { heard <- msg })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Listen returned %v, want context.Canceled", err)
+			}
+		case <-time.After(timeout):
+			t.Error("Listen did not return after its context ended")
+		}
+	})
+	deadline := time.Now().Add(timeout)
+	for {
+		f.publish(probe)
+		select {
+		case <-heard:
+			return heard
+		case err := <-done:
+			t.Fatalf("Listen returned %v before hearing anything", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the listener heard no probe within %v", timeout)
+		}
+	}
+}
+
+// testListen: every listener hears every matching message, in publishing order, and a queue's
+// consumer still gets its own.
+func testListen(t *testing.T, b bus.Bus) {
+	f := newFixture(t, b)
+	f.declare(map[string]string{"work": "a.x", "probes": "a.probe"}) // probes: routable before anyone listens
+	work := collect(t, b, f.queue("work"))
+	one, two := listen(t, f, "a.*", "a.probe"), listen(t, f, "#", "a.probe")
+	sent := []bus.Message{f.publish("a.x"), f.publish("b.y"), f.publish("a.z")}
+	for name, tt := range map[string]struct {
+		heard <-chan bus.Message
+		want  []bus.Message
+	}{"a.*": {one, []bus.Message{sent[0], sent[2]}}, "#": {two, sent}} {
+		var got []string
+		for len(got) < len(tt.want) {
+			select {
+			case m := <-tt.heard:
+				if m.Type != "a.probe" {
+					got = append(got, m.ID)
+				}
+			case <-time.After(timeout):
+				t.Fatalf("listener %s heard %d of %d messages", name, len(got), len(tt.want))
+			}
+		}
+		for i, m := range tt.want {
+			if got[i] != m.ID {
+				t.Errorf("listener %s heard %v, want the messages in publishing order", name, got)
+				break
+			}
+		}
+	}
+	if got := receive(t, work, 1); got[0].ID != sent[0].ID {
+		t.Errorf("the queue's consumer got %v, want its message as if nobody listened", got)
+	}
+}
+
+// testListenToAMissingExchange: a listener on an exchange nobody declared is told at once.
+func testListenToAMissingExchange(t *testing.T, b bus.Bus) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := b.Listen(ctx, "bustest."+randomID()+".missing", "#", func(context.Context, bus.Message) {})
+	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Listen to a missing exchange = %v, want an error at once", err)
+	}
 }

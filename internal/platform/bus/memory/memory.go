@@ -32,6 +32,7 @@ type Bus struct {
 	exchanges map[string]struct{}
 	bindings  map[binding]struct{}
 	queues    map[string]*queue // main and dead-letter queues by name
+	listeners map[*listener]struct{}
 	timers    map[*time.Timer]struct{}
 	closed    chan struct{}
 }
@@ -52,6 +53,7 @@ func New(cfg Config) *Bus {
 		exchanges: map[string]struct{}{},
 		bindings:  map[binding]struct{}{},
 		queues:    map[string]*queue{},
+		listeners: map[*listener]struct{}{},
 		timers:    map[*time.Timer]struct{}{},
 		closed:    make(chan struct{}),
 	}
@@ -115,18 +117,25 @@ func (b *Bus) Publish(ctx context.Context, msg bus.Message) error {
 			targets = append(targets, b.queues[bd.queue])
 		}
 	}
-	if len(targets) == 0 {
+	// A listener's queue makes a message routable, as on a broker.
+	if heard := b.tell(msg); len(targets) == 0 && heard == 0 {
 		return fmt.Errorf("publish %s to %s: %w", msg.Type, msg.Exchange, bus.ErrUnroutable)
 	}
 	for i, q := range targets {
 		m := msg
 		if i > 0 { // every queue owns its copy, as on a broker
-			m.Headers = maps.Clone(msg.Headers)
-			m.Body = append([]byte(nil), msg.Body...)
+			m = copyMessage(msg)
 		}
 		q.push(m)
 	}
 	return nil
+}
+
+// copyMessage is msg with headers and body of its own.
+func copyMessage(msg bus.Message) bus.Message {
+	msg.Headers = maps.Clone(msg.Headers)
+	msg.Body = append([]byte(nil), msg.Body...)
+	return msg
 }
 
 // Ping implements bus.Bus.

@@ -23,9 +23,16 @@ import (
 // It returns ctx's error when ctx ends, bus.ErrClosed when the bus closes, and at once an error for a
 // queue that does not exist.
 func (b *Bus) Consume(ctx context.Context, queue string, h bus.Handler) error {
+	return b.resubscribe(ctx, "consume "+queue, func() (bool, error) { return b.consumeOnce(ctx, queue, h) })
+}
+
+// resubscribe runs once (a consumer or a listener on a channel of its own) again after each
+// interruption, with a back-off, until ctx ends (its error), the bus closes (bus.ErrClosed) or the
+// broker says what it subscribes to does not exist (that error, at once).
+func (b *Bus) resubscribe(ctx context.Context, what string, once func() (subscribed bool, err error)) error {
 	delay := reconnectMin
 	for {
-		subscribed, err := b.consumeOnce(ctx, queue, h)
+		subscribed, err := once()
 		if subscribed {
 			delay = reconnectMin // it worked for a while: start the back-off afresh
 		}
@@ -35,9 +42,9 @@ func (b *Bus) Consume(ctx context.Context, queue string, h bus.Handler) error {
 		case errors.Is(err, bus.ErrClosed):
 			return err
 		case isNotFound(err):
-			return fmt.Errorf("consume %s: %w", queue, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		b.log.Warn("consumer interrupted; resubscribing", "queue", queue, "err", err, "retry_in", delay)
+		b.log.Warn("subscription interrupted; subscribing again", "subscription", what, "err", err, "retry_in", delay)
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
@@ -67,20 +74,25 @@ func (b *Bus) consumeOnce(ctx context.Context, queue string, h bus.Handler) (sub
 		return false, fmt.Errorf("subscribe: %w", err)
 	}
 	dlq := strings.HasSuffix(queue, bus.DeadLetterQueue(""))
+	return true, receive(ctx, closes, deliveries, func(d amqp.Delivery) { b.handle(ctx, queue, dlq, d, h) })
+}
+
+// receive hands each delivery to each until ctx ends or the channel closes, and returns why.
+func receive(ctx context.Context, closes <-chan *amqp.Error, deliveries <-chan amqp.Delivery, each func(amqp.Delivery)) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return true, ctx.Err()
+			return ctx.Err()
 		case err := <-closes:
 			if err == nil {
-				return true, amqp.ErrClosed
+				return amqp.ErrClosed
 			}
-			return true, err
+			return err
 		case d, ok := <-deliveries:
 			if !ok {
-				return true, amqp.ErrClosed
+				return amqp.ErrClosed
 			}
-			b.handle(ctx, queue, dlq, d, h)
+			each(d)
 		}
 	}
 }

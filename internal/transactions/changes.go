@@ -1,0 +1,134 @@
+package transactions
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/event"
+)
+
+// Live status (GET /api/v1/transactions/stream): every replica listens to the transaction events
+// (bus.Listener: a queue of its own, so each hears every change, whichever replica made it) and tells
+// the streams open on it of the users a change concerns. A stream then reads the transaction as GET
+// /transactions/{id} would — after the event, so at least in the state it announces — and sends it.
+
+// MaxStreamsPerUser bounds the status streams one user has open on one process.
+const MaxStreamsPerUser = 4
+
+// streamBacklog bounds the changes waiting for one stream; a stream that falls further behind is
+// ended, and its client, reconnecting, reads its list again.
+const streamBacklog = 64
+
+// changes fans transaction changes out to the streams open on this process.
+type changes struct {
+	mu      sync.Mutex
+	streams map[string]map[*stream]struct{} // user id → open streams
+	closed  bool
+}
+
+// stream is one open status stream: the ids of the caller's changed transactions, in order.
+type stream struct {
+	ids  chan string
+	done chan struct{} // closed when the stream must end (too far behind, or the process stops)
+	once sync.Once
+}
+
+func (s *stream) end() { s.once.Do(func() { close(s.done) }) }
+
+func newChanges() *changes { return &changes{streams: map[string]map[*stream]struct{}{}} }
+
+// open registers a stream of user's changes; the caller closes it. It fails with RateLimited when the
+// user has MaxStreamsPerUser open already, or the process is stopping.
+func (c *changes) open(user string) (*stream, func(), bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || len(c.streams[user]) >= MaxStreamsPerUser {
+		return nil, nil, false
+	}
+	s := &stream{ids: make(chan string, streamBacklog), done: make(chan struct{})}
+	if c.streams[user] == nil {
+		c.streams[user] = map[*stream]struct{}{}
+	}
+	c.streams[user][s] = struct{}{}
+	return s, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.streams[user], s)
+		if len(c.streams[user]) == 0 {
+			delete(c.streams, user)
+		}
+	}, true
+}
+
+// tell hands transaction id to every stream of users, ending those too far behind to take it.
+func (c *changes) tell(id string, users ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, u := range users {
+		for s := range c.streams[u] {
+			select {
+			case s.ids <- id:
+			default:
+				s.end()
+			}
+		}
+	}
+}
+
+// closeAll ends every stream and refuses new ones: the process is stopping.
+func (c *changes) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for _, ss := range c.streams {
+		for s := range ss {
+			s.end()
+		}
+	}
+}
+
+// hear is the listener of the transaction events: it tells the streams of the payer and of the
+// recipient (a failed transfer is kept from the recipient when read: visibleTo). An event it cannot
+// read is ignored: a stream only announces, and the transaction itself is read from the database.
+func (c *changes) hear(_ context.Context, msg bus.Message) {
+	var id, payer, recipient string
+	if msg.Type == contract.TransactionProcessing {
+		var d contract.TransactionProcessingData
+		if _, err := event.Decode(msg, &d); err != nil {
+			return
+		}
+		id, payer, recipient = d.TransactionID, d.UserID, d.RecipientID
+	} else {
+		var d contract.TransactionData
+		if _, err := event.Decode(msg, &d); err != nil {
+			return
+		}
+		id, payer, recipient = d.ID, d.UserID, d.RecipientID
+	}
+	users := []string{payer}
+	if recipient != "" && recipient != payer {
+		users = append(users, recipient)
+	}
+	c.tell(id, users...)
+}
+
+// listen hears the transaction events until ctx ends, then ends every stream.
+func (c *changes) listen(ctx context.Context, l bus.Listener) error {
+	defer c.closeAll()
+	return l.Listen(ctx, contract.TransactionEvents, "transaction.*", c.hear)
+}
+
+// encodeChange is one server-sent event announcing t.
+func encodeChange(t Transaction) ([]byte, error) {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(data)+32)
+	out = append(out, "event: transaction\ndata: "...)
+	out = append(out, data...)
+	return append(out, "\n\n"...), nil
+}
