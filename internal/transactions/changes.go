@@ -40,15 +40,15 @@ func (s *stream) end() { s.once.Do(func() { close(s.done) }) }
 
 func newChanges() *changes { return &changes{streams: map[string]map[*stream]struct{}{}} }
 
-// open registers a stream of user's changes; the caller closes it. It fails with RateLimited when the
-// user has MaxStreamsPerUser open already, or the process is stopping.
-func (c *changes) open(user string) (*stream, func(), bool) {
+// open registers a stream of user's changes and returns it with its close; ok is false when the user
+// has MaxStreamsPerUser open already, or the process is stopping.
+func (c *changes) open(user string) (s *stream, closeStream func(), ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || len(c.streams[user]) >= MaxStreamsPerUser {
 		return nil, nil, false
 	}
-	s := &stream{ids: make(chan string, streamBacklog), done: make(chan struct{})}
+	s = &stream{ids: make(chan string, streamBacklog), done: make(chan struct{})}
 	if c.streams[user] == nil {
 		c.streams[user] = map[*stream]struct{}{}
 	}
