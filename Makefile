@@ -21,7 +21,7 @@ run: build ## start the whole system (mint dev) and print its URLs
 # The whole system as separate processes behind nginx, with Mailpit and Prometheus
 # (deploy/stack/stack.sh; MINT_STACK_* settings there). Needs nginx, prometheus and mailpit installed.
 stack: build ## mint db, the services (two wallet and transactions replicas), Mailpit, Prometheus, nginx on :8088
-	deploy/stack/stack.sh up
+	MINT_STACK_BIN=$(abspath $(BIN)) deploy/stack/stack.sh up
 
 stack-down: ## stop every process make stack started
 	deploy/stack/stack.sh down

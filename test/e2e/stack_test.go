@@ -98,32 +98,32 @@ type stack struct {
 	dir string
 }
 
-// startStack runs deploy/stack/stack.sh up — the binary under test as every process, in a vhost and
-// a Redis database of the test's own — and stack.sh down when the test ends.
+// startStack runs make stack — building the binary into the stack's folder, in a vhost and a Redis
+// database of the test's own — and make stack-down when the test ends.
 func startStack(t *testing.T) *stack {
 	t.Helper()
 	for _, name := range []string{"nginx", "prometheus", "mailpit"} {
 		needCommand(t, name)
 	}
 	s := &stack{t: t, dir: tempDir(t)}
-	env := append(os.Environ(), "MINT_STACK_DIR="+s.dir, "MINT_STACK_BIN="+mintBin,
+	env := append(os.Environ(), "MINT_STACK_DIR="+s.dir,
 		"MINT_STACK_AMQP_URL="+testenv.IsolatedRabbitURL(t), "MINT_STACK_REDIS_URL="+testenv.RedisURL(t),
 		"MINT_STACK_MAILPIT="+needCommand(t, "mailpit"))
-	script := "../../deploy/stack/stack.sh"
+	runMake := func(target string) ([]byte, error) {
+		cmd := exec.Command("make", "-C", "../..", target, "BIN="+filepath.Join(s.dir, "mint"))
+		cmd.Env = env
+		return cmd.CombinedOutput()
+	}
 	t.Cleanup(func() {
-		down := exec.Command(script, "down")
-		down.Env = env
-		if out, err := down.CombinedOutput(); err != nil {
-			t.Errorf("stack.sh down: %v\n%s", err, out)
+		if out, err := runMake("stack-down"); err != nil {
+			t.Errorf("make stack-down: %v\n%s", err, out)
 		}
 		if t.Failed() {
 			s.dumpLogs()
 		}
 	})
-	up := exec.Command(script, "up")
-	up.Env = env
-	if out, err := up.CombinedOutput(); err != nil {
-		t.Fatalf("stack.sh up: %v\n%s", err, out)
+	if out, err := runMake("stack"); err != nil {
+		t.Fatalf("make stack: %v\n%s", err, out)
 	}
 	return s
 }
