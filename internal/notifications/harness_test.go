@@ -28,7 +28,10 @@ type harness struct {
 // vhost and a real SMTP server in the test process, with fast retries.
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	env := servicetest.New(t, servicetest.Options{MaxAttempts: 5, RetryBase: 25 * time.Millisecond})
+	// A transaction event whose user.signup is not handled yet is retried until it is (consumers.go:
+	// known). The tests publish both at once, on a machine that may be busy: twelve attempts give the
+	// signup tens of seconds to land rather than the few hundred milliseconds of five fast ones.
+	env := servicetest.New(t, servicetest.Options{MaxAttempts: 12, RetryBase: 25 * time.Millisecond})
 	srv := smtptest.Start(t)
 	mod, err := notifications.New(env.Ctx, notifications.Config{From: "Mint Test <hello@mint.test>", SMTPURL: srv.URL(),
 		SMTPTimeout: 5 * time.Second, PollInterval: 50 * time.Millisecond,
