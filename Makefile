@@ -32,10 +32,14 @@ stack-down: ## stop every process make stack started
 # phase of its own.
 # The end-to-end package runs last, alone and with -v: go test streams a package's output as it runs
 # only when it tests one package, and these tests take minutes.
+# FERRETDB_PATCH_TESTS: the tests of the vendored FerretDB's own patches (a module of its own, so not
+# in ./...; the patches' behaviour through the wire protocol is tested in internal/platform/mongox).
 # MINT_TEST_SMTP_OUTAGE: the notifications outage test keeps its SMTP server refusing for 30 s (3 s
 # without it).
+FERRETDB_PATCH_TESTS := github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata/pool
+
 test: ## every test: unit, integration (real RabbitMQ/Redis, embedded MongoDB-wire DB) and end-to-end
-	MINT_TEST_SMTP_OUTAGE=30s $(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v '/test/e2e$$')
+	MINT_TEST_SMTP_OUTAGE=30s $(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v '/test/e2e$$') $(FERRETDB_PATCH_TESTS)
 	$(GO) test $(TESTFLAGS) -v ./test/e2e/
 
 # One target per go test run: -fuzz takes one target at a time. New corpus entries stay in the Go
@@ -50,7 +54,7 @@ fuzz: ## run each fuzz target for FUZZTIME executions (request bodies, consumed 
 # -short: every test that needs a server, the embedded database or the built binary skips
 # (testenv.Integration); the end-to-end package runs none.
 test-short: ## the tests that need no server, in under a minute
-	$(GO) test -short -count=1 ./...
+	$(GO) test -short -count=1 ./... $(FERRETDB_PATCH_TESTS)
 
 lint:
 	$(GO) vet ./...

@@ -43,6 +43,10 @@ type Database interface {
 	RenameCollection(context.Context, *RenameCollectionParams) error
 
 	Stats(context.Context, *DatabaseStatsParams) (*DatabaseStatsResult, error)
+
+	// Sync returns once every write committed to the database before the call is durable
+	// (patch: not in upstream FerretDB). The handler calls it before it answers a write.
+	Sync(context.Context) error
 }
 
 // databaseContract implements Database interface.
@@ -255,6 +259,21 @@ func (dbc *databaseContract) Stats(ctx context.Context, params *DatabaseStatsPar
 	checkError(err, ErrorCodeDatabaseDoesNotExist)
 
 	return res, err
+}
+
+// Sync implements Database interface.
+func (dbc *databaseContract) Sync(ctx context.Context) error {
+	ctx, span := otel.Tracer("").Start(ctx, "Sync")
+	defer span.End()
+
+	err := dbc.db.Sync(ctx)
+	if err != nil {
+		span.SetStatus(otelcodes.Error, "")
+	}
+
+	checkError(err)
+
+	return err
 }
 
 // check interfaces

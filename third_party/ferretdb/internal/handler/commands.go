@@ -280,6 +280,11 @@ func (h *Handler) initCommands() {
 		// please keep sorted alphabetically
 	}
 
+	// Patch: a write is answered once it is durable (see durable.go).
+	for _, name := range durableCommands {
+		h.commands[name].Handler = h.durably(h.commands[name].Handler)
+	}
+
 	for name, cmd := range h.commands {
 		if h.EnableNewAuth && !cmd.anonymous {
 			cmdHandler := h.commands[name].Handler

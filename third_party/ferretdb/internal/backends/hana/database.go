@@ -230,6 +230,11 @@ func (db *database) Stats(ctx context.Context, params *backends.DatabaseStatsPar
 	}, nil
 }
 
+// Sync implements backends.Database interface (patch).
+func (db *database) Sync(ctx context.Context) error {
+	return nil // every commit waits for the server's own durability
+}
+
 // check interfaces
 var (
 	_ backends.Database = (*database)(nil)

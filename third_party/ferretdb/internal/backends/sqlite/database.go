@@ -189,6 +189,11 @@ func (db *database) Stats(ctx context.Context, params *backends.DatabaseStatsPar
 	}, nil
 }
 
+// Sync implements backends.Database interface (patch).
+func (db *database) Sync(ctx context.Context) error {
+	return db.r.DatabaseSync(db.name)
+}
+
 // check interfaces
 var (
 	_ backends.Database = (*database)(nil)

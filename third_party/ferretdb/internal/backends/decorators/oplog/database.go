@@ -76,6 +76,11 @@ func (db *database) Stats(ctx context.Context, params *backends.DatabaseStatsPar
 	return db.origDB.Stats(ctx, params)
 }
 
+// Sync implements backends.Database interface (patch).
+func (db *database) Sync(ctx context.Context) error {
+	return db.origDB.Sync(ctx)
+}
+
 // check interfaces
 var (
 	_ backends.Database = (*database)(nil)

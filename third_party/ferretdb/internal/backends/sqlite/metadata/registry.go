@@ -135,6 +135,12 @@ func (r *Registry) DatabaseGetExisting(ctx context.Context, dbName string) *fsql
 	return r.p.GetExisting(ctx, dbName)
 }
 
+// DatabaseSync returns once every transaction committed to the database before the call is on
+// disk (patch, see pool/walsync.go).
+func (r *Registry) DatabaseSync(dbName string) error {
+	return r.p.Sync(dbName)
+}
+
 // DatabaseGetOrCreate returns a connection to existing database or newly created database.
 func (r *Registry) DatabaseGetOrCreate(ctx context.Context, dbName string) (*fsql.DB, error) {
 	r.rw.Lock()

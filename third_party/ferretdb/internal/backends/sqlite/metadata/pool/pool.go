@@ -56,8 +56,9 @@ type Pool struct {
 	l   *slog.Logger
 	sp  *state.Provider
 
-	rw  sync.RWMutex
-	dbs map[string]*fsql.DB
+	rw    sync.RWMutex
+	dbs   map[string]*fsql.DB
+	syncs map[string]*walSync // the write-ahead log of each database in dbs (patch, see walsync.go)
 
 	token *resource.Token
 }
@@ -79,6 +80,7 @@ func New(u string, l *slog.Logger, sp *state.Provider) (*Pool, map[string]*fsql.
 		l:     l,
 		sp:    sp,
 		dbs:   map[string]*fsql.DB{},
+		syncs: map[string]*walSync{},
 		token: resource.NewToken(),
 	}
 
@@ -107,6 +109,7 @@ func New(u string, l *slog.Logger, sp *state.Provider) (*Pool, map[string]*fsql.
 		}
 
 		p.dbs[name] = db
+		p.syncs[name] = newWALSync(p.databaseFile(name) + "-wal")
 	}
 
 	return p, p.dbs, nil
@@ -205,6 +208,9 @@ func (p *Pool) GetOrCreate(ctx context.Context, name string) (*fsql.DB, bool, er
 	p.l.DebugContext(ctx, "Database created", slog.String("name", name), slog.String("uri", uri))
 
 	p.dbs[name] = db
+	if f := p.databaseFile(name); f != "" {
+		p.syncs[name] = newWALSync(f + "-wal")
+	}
 
 	return db, true, nil
 }
@@ -228,6 +234,7 @@ func (p *Pool) Drop(ctx context.Context, name string) bool {
 	}
 
 	delete(p.dbs, name)
+	delete(p.syncs, name)
 
 	if f := p.databaseFile(name); f != "" {
 		if err := os.Remove(f); err != nil {
@@ -244,6 +251,24 @@ func (p *Pool) Drop(ctx context.Context, name string) bool {
 	p.l.DebugContext(ctx, "Database dropped", slog.String("name", name))
 
 	return true
+}
+
+// Sync returns once every transaction committed to the database before the call is on disk (patch,
+// see walsync.go). It does nothing for an in-memory or a missing database.
+func (p *Pool) Sync(name string) error {
+	p.rw.RLock()
+	s := p.syncs[name]
+	p.rw.RUnlock()
+
+	if s == nil {
+		return nil
+	}
+
+	if err := s.wait(); err != nil {
+		return lazyerrors.Errorf("%s: %w", name, err)
+	}
+
+	return nil
 }
 
 // Describe implements prometheus.Collector.

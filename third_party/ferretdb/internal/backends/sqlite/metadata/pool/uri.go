@@ -81,7 +81,7 @@ func parseURI(u string) (*url.URL, error) {
 
 // setDefaultValue sets default query parameters.
 func setDefaultValues(values url.Values) {
-	var autoVacuum, busyTimeout, journalMode bool
+	var autoVacuum, busyTimeout, journalMode, synchronous bool
 
 	for _, v := range values["_pragma"] {
 		if strings.HasPrefix(v, "auto_vacuum") {
@@ -95,6 +95,10 @@ func setDefaultValues(values url.Values) {
 		if strings.HasPrefix(v, "journal_mode") {
 			journalMode = true
 		}
+
+		if strings.HasPrefix(v, "synchronous") {
+			synchronous = true
+		}
 	}
 
 	// keep it in sync with docs
@@ -107,6 +111,12 @@ func setDefaultValues(values url.Values) {
 
 	if !journalMode {
 		values.Add("_pragma", "journal_mode(wal)")
+	}
+
+	// Patch: a commit does not wait for the disk; the handler waits for a group fsync of the
+	// write-ahead log before it answers a write (see pool/walsync.go).
+	if !synchronous {
+		values.Add("_pragma", "synchronous(normal)")
 	}
 
 	if !autoVacuum {
