@@ -91,7 +91,7 @@ func (c *changes) closeAll() {
 }
 
 // hear is the listener of the transaction events: it tells the streams of the payer and of the
-// recipient (a failed transfer is kept from the recipient when read: visibleTo). An event it cannot
+// recipient (who is told of a transfer only once it completed: visibleTo). An event it cannot
 // read is ignored: a stream only announces, and the transaction itself is read from the database.
 func (c *changes) hear(_ context.Context, msg bus.Message) {
 	var id, payer, recipient string

@@ -182,7 +182,7 @@ func (h *handlers) stream(w http.ResponseWriter, r *http.Request) error {
 			t, err := h.svc.Transaction(r.Context(), caller, id)
 			switch {
 			case failure.Is(err, failure.NotFound):
-				continue // not the caller's to see (a failed transfer, for its recipient)
+				continue // not the caller's to see (a transfer, for its recipient, until it completed)
 			case err != nil:
 				return nil
 			case sent[id].Equal(t.UpdatedAt):

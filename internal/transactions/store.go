@@ -224,9 +224,8 @@ func (s *store) begin(ctx context.Context, d txDoc, ev event.Event) (bool, error
 	return res.MatchedCount == 1, nil
 }
 
-// listFilter is the query of the caller's transactions: all they sent, and what they received unless
-// it failed — a failed transfer never reached its recipient, and why it failed is the sender's
-// business. ok is false when the filter can match nothing.
+// listFilter is the query of the caller's transactions: all they sent, and what they received once it
+// completed (visibleTo). ok is false when the filter can match nothing.
 func listFilter(userID string, f ListFilter) (q bson.D, ok bool) {
 	var parties bson.A
 	if f.Direction != directionReceived {
@@ -236,12 +235,8 @@ func listFilter(userID string, f ListFilter) (q bson.D, ok bool) {
 		}
 		parties = append(parties, sent)
 	}
-	if f.Direction != directionSent && f.Status != contract.StatusFailed {
-		status := any(bson.D{{Key: "$ne", Value: contract.StatusFailed}})
-		if f.Status != "" {
-			status = f.Status
-		}
-		parties = append(parties, bson.D{{Key: "recipientId", Value: userID}, {Key: "status", Value: status}})
+	if f.Direction != directionSent && (f.Status == "" || f.Status == contract.StatusCompleted) {
+		parties = append(parties, bson.D{{Key: "recipientId", Value: userID}, {Key: "status", Value: contract.StatusCompleted}})
 	}
 	switch len(parties) {
 	case 0:

@@ -32,10 +32,11 @@ type Transaction struct {
 	CompletedAt   *time.Time   `json:"completedAt,omitempty"`
 }
 
-// visibleTo reports whether userID may see t: its sender or owner, or its recipient unless it failed
-// (a failed transfer never reached the recipient; its reason is the sender's business).
+// visibleTo reports whether userID may see t: its sender or owner, or its recipient once it completed.
+// Until then the money has not reached the recipient and may never (a failed transfer's reason is the
+// sender's business), so a recipient is never shown a payment that later vanishes.
 func (t Transaction) visibleTo(userID string) bool {
-	return userID != "" && (t.UserID == userID || t.RecipientID == userID && t.Status != contract.StatusFailed)
+	return userID != "" && (t.UserID == userID || t.RecipientID == userID && t.Status == contract.StatusCompleted)
 }
 
 // TopupRequest is the body of POST /transactions/topup.
