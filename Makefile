@@ -31,7 +31,8 @@ stack-down: ## stop every process make stack started
 # three tests, at most two nodes at once), so the shared broker is never restarted and no test needs a
 # phase of its own.
 # The end-to-end package runs last, alone and with -v: go test streams a package's output as it runs
-# only when it tests one package, and these tests take minutes.
+# only when it tests one package, and these tests take minutes. What its tests keep (the web wallet's
+# screenshots) is under test-artifacts/_artifacts/.
 # FERRETDB_PATCH_TESTS: the tests of the vendored FerretDB's own patches (a module of its own, so not
 # in ./...; the patches' behaviour through the wire protocol is tested in internal/platform/mongox).
 # MINT_TEST_SMTP_OUTAGE: the notifications outage test keeps its SMTP server refusing for 30 s (3 s
@@ -40,7 +41,8 @@ FERRETDB_PATCH_TESTS := github.com/FerretDB/FerretDB/internal/backends/sqlite/me
 
 test: ## every test: unit, integration (real RabbitMQ/Redis, embedded MongoDB-wire DB) and end-to-end
 	MINT_TEST_SMTP_OUTAGE=30s $(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v '/test/e2e$$') $(FERRETDB_PATCH_TESTS)
-	$(GO) test $(TESTFLAGS) -v ./test/e2e/
+	mkdir -p test-artifacts
+	$(GO) test $(TESTFLAGS) -v -artifacts -outputdir $(CURDIR)/test-artifacts ./test/e2e/
 
 # One target per go test run: -fuzz takes one target at a time. New corpus entries stay in the Go
 # cache; a failing input is written to test/fuzz/testdata/fuzz and fails the run.
@@ -65,4 +67,4 @@ bench: ## the benchmarks recorded in docs/BENCHMARKS.md
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/auth/... ./internal/platform/...
 
 clean:
-	rm -rf bin
+	rm -rf bin test-artifacts

@@ -12,7 +12,8 @@ import (
 
 const devHead = `Usage: mint dev [flags]
 
-Runs the whole system in one process on one port: the services, /health, /ready, /metrics, /api-docs.
+Runs the whole system in one process on one port: the web wallet at /, the services, /health, /ready,
+/metrics, /api-docs.
 Without MINT_MONGODB_URI / MINT_AMQP_URL / MINT_REDIS_URL it uses an embedded database (kept under
 --data-dir across restarts), an in-process event bus and an in-process cache.
 `
@@ -66,8 +67,8 @@ func dev(ctx context.Context, s settings, stdout, stderr io.Writer) (err error) 
 	mux, router := rt.newMux("mint-dev", doc, doc, authMod.Verifier().Authenticate)
 	return rt.run(ctx, s, ln, router, mux, []module{authMod, walletMod, txMod, mailMod}, func(a net.Addr) {
 		base := "http://" + displayAddr(a)
-		fmt.Fprintf(stdout, "mint dev is running\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n",
-			base, base, base, base, base)
+		fmt.Fprintf(stdout, "mint dev is running\n  wallet    %s/\n  API       %s/api/v1/\n  API docs  %s/api-docs\n  health    %s/health\n  ready     %s/ready\n  metrics   %s/metrics\n",
+			base, base, base, base, base, base)
 		if mailMod.Catcher() != nil {
 			fmt.Fprintf(stdout, "  mail      %s/dev/mail (caught; set MINT_SMTP_URL to send)\n", base)
 		} else {

@@ -26,6 +26,7 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/mongox"
 	"github.com/mint-wallet/mint/internal/platform/observe"
 	"github.com/mint-wallet/mint/internal/platform/openapi"
+	"github.com/mint-wallet/mint/internal/webapp"
 )
 
 // runtime is what every service of a process shares: logs, metrics, tracing, the database connection,
@@ -131,8 +132,8 @@ func (rt *runtime) shutdown(err *error) {
 	}
 }
 
-// newMux returns a mux with the routes every process serves (/health, /ready, /metrics, /api-docs)
-// and a router for the services' routes, described in doc; /api-docs publishes published.
+// newMux returns a mux with the routes every process serves (/health, /ready, /metrics, /api-docs,
+// the web wallet at / and /app/) and a router for the services' routes, described in doc; /api-docs publishes published.
 func (rt *runtime) newMux(service string, doc, published *openapi.Document, auth httpx.Authenticator) (*http.ServeMux, *httpx.Router) {
 	mux := http.NewServeMux()
 	router := httpx.NewRouter(mux, doc, auth, rt.logger)
@@ -144,6 +145,9 @@ func (rt *runtime) newMux(service string, doc, published *openapi.Document, auth
 	docs := openapi.Handler(published)
 	router.HandleRaw("GET /api-docs", docs)
 	router.HandleRaw("GET /api-docs/", docs)
+	site := webapp.Handler()
+	router.HandleRaw("GET /{$}", site)
+	router.HandleRaw("GET /app/", site)
 	return mux, router
 }
 

@@ -322,6 +322,9 @@ func TestStackThroughNginx(t *testing.T) {
 		"bob@example.com Your transfer of 1000.00 USD did not go through": 1,
 	})
 
+	// The web wallet through the gateway, before the rate-limit check spends this client's burst.
+	walkWebWallet(t, gatewayURL, "stack")
+
 	checkRateLimit(t)
 	checkQueriesHaveData(t)
 }
