@@ -24,6 +24,28 @@ func TestWebWallet(t *testing.T) {
 	t.Run("money", func(t *testing.T) { checkPageMoney(t, p.base) })
 	bob := walkWebWallet(t, p.base, "web")
 
+	// Filters and pages: with 21 more top-ups B's list holds 22 transactions, 20 to a page; the
+	// filters narrow it to B's received transfer, and the profile's change shows in the greeting.
+	token := bob.cookie("mint_session")
+	for i := range 21 {
+		must(t, call(t, "POST", p.base+"/api/v1/transactions/topup", map[string]any{"amount": "0.01", "description": "top-up " + strconv.Itoa(i)}, token), 201, "top-up")
+	}
+	bob.click(`#nav a[data-view="dashboard"]`)
+	bob.waitJS("B's list, first page", `document.getElementById("tx-range").textContent === "1–20 of 22" &&
+		document.querySelectorAll("#tx-list li").length === 20`)
+	bob.click("#tx-next")
+	bob.waitJS("B's list, second page", `document.getElementById("tx-range").textContent === "21–22 of 22"`)
+	bob.do("filter: received", chromedp.SetValue(chromedp.ID("tx-direction"), "received"))
+	bob.eval(`document.getElementById("tx-direction").dispatchEvent(new Event("change", {bubbles: true}))`)
+	bob.waitJS("B's received transfers", `document.getElementById("tx-range").textContent === "1–1 of 1" &&
+		document.querySelector("#tx-list li").textContent.includes("Received · lunch")`)
+	bob.click(`#nav a[data-view="profile"]`)
+	bob.clear("profile-firstName")
+	bob.fill("profile-firstName", "Benjamin")
+	bob.click("#profile-form button[type=submit]")
+	bob.waitJS("the profile saved", `document.querySelector("#profile-form .status").textContent === "Saved." &&
+		document.getElementById("greeting").textContent === "Benjamin’s balance"`)
+
 	// On a phone-sized screen, in the dark scheme, each view fits the width: nothing to scroll sideways.
 	bob.do("a phone's screen", chromedp.EmulateViewport(390, 844))
 	if _, err := chromedp.Call(bob.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{

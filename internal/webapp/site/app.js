@@ -350,6 +350,13 @@ function matchesFilters(t) {
   return true;
 }
 
+// soon runs fn once a burst of calls has passed: many changes heard together cost one read.
+const scheduled = new Map();
+function soon(fn) {
+  if (scheduled.has(fn)) return;
+  scheduled.set(fn, setTimeout(() => { scheduled.delete(fn); fn(); }, 150));
+}
+
 // onChange applies one transaction's new state from the stream: its row, the balance when it is
 // terminal, and the outcome in the form that sent it.
 function onChange(t) {
@@ -360,11 +367,11 @@ function onChange(t) {
     else state.txItems.delete(t.id);
     renderTransactions();
   } else if (state.txOffset === 0 && matchesFilters(t)) {
-    loadTransactions(); // a new one on the first page: the page's order and total come from the server
+    soon(loadTransactions); // a new one on the first page: the page's order and total come from the server
   }
   if (t.status === "completed" || t.status === "failed") {
-    loadWallet();
-    if (!$("view-history").hidden) loadHistory();
+    soon(loadWallet);
+    if (!$("view-history").hidden) soon(loadHistory);
     const sent = state.watch.get(t.id);
     if (sent) {
       state.watch.delete(t.id);
