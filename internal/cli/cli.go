@@ -1,7 +1,7 @@
 // Package cli is the mint command: it parses subcommands (cli.go) and settings (settings.go) and hands
 // them to the composition roots (dev.go, serve.go, db.go), which open the servers (runtime.go) and
 // assemble the services (modules.go); keys.go, reconcile.go and probe.go are the operator's
-// subcommands, pprof.go the profiling listener.
+// subcommands, bench.go the benchmark's, pprof.go the profiling listener.
 package cli
 
 import (
@@ -32,6 +32,7 @@ Usage:
   mint keys <generate|rotate> [flags] create or rotate the auth service's signing keys
   mint wallet reconcile [flags]      check every wallet against its ledger; exit 1 on drift
   mint probe [flags]                 exit 0 when a URL answers 2xx (a container health check)
+  mint bench [flags]                 measure a running deployment over HTTP (loopback only)
   mint version                       print the version
   mint help [command]                print this help, or a command's
 
@@ -68,6 +69,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runWallet(ctx, args[1:], stdout, stderr)
 	case "probe":
 		return runProbe(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

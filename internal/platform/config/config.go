@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -92,6 +93,35 @@ func (s *Set) Uint32(p *uint32, name, env string, def uint32, usage string) {
 		return nil
 	})
 	s.meta[name] = flagMeta{"uint", nonZero(def, strconv.FormatUint(uint64(def), 10))}
+}
+
+// Float64 binds a finite, non-negative decimal setting (e.g. a rate per second).
+func (s *Set) Float64(p *float64, name, env string, def float64, usage string) {
+	parse := func(v string) (float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || f < 0 {
+			return 0, errors.New("not a non-negative number")
+		}
+		return f, nil
+	}
+	if v, ok := s.env(env); ok {
+		f, err := parse(v)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Sprintf("%s=%q: %v", env, v, err))
+		} else {
+			def = f
+		}
+	}
+	*p = def
+	s.Func(name, s.usage(env, usage), func(v string) error {
+		f, err := parse(v)
+		if err != nil {
+			return err
+		}
+		*p = f
+		return nil
+	})
+	s.meta[name] = flagMeta{"number", nonZero(def, strconv.FormatFloat(def, 'g', -1, 64))}
 }
 
 // Bool binds a boolean setting.

@@ -43,6 +43,14 @@ func uint32Setting(def uint32) binding {
 	}
 }
 
+func float64Setting(def float64) binding {
+	return func(s *config.Set) func() any {
+		var v float64
+		s.Float64(&v, "setting", env, def, "a number")
+		return func() any { return v }
+	}
+}
+
 func boolSetting(def bool) binding {
 	return func(s *config.Set) func() any {
 		var v bool
@@ -96,6 +104,11 @@ func TestPrecedence(t *testing.T) {
 		{"uint32 env", uint32Setting(5), ptr("4294967295"), nil, uint32(4294967295)},
 		{"uint32 flag beats env", uint32Setting(5), ptr("10"), []string{"-setting=11"}, uint32(11)},
 		{"uint32 flag beats default", uint32Setting(5), nil, []string{"-setting", "0"}, uint32(0)},
+
+		{"float64 default", float64Setting(20), nil, nil, 20.0},
+		{"float64 env", float64Setting(20), ptr("2.5"), nil, 2.5},
+		{"float64 flag beats env", float64Setting(20), ptr("2.5"), []string{"-setting=40"}, 40.0},
+		{"float64 flag beats default", float64Setting(20), nil, []string{"-setting", "0"}, 0.0},
 
 		{"bool default", boolSetting(false), nil, nil, false},
 		{"bool default true", boolSetting(true), nil, nil, true},
@@ -151,6 +164,10 @@ func TestMalformedEnvironment(t *testing.T) {
 		{"uint32 negative", uint32Setting(1), "-1"},
 		{"uint32 too big", uint32Setting(1), "4294967296"},
 		{"uint32 word", uint32Setting(1), "many"},
+		{"float64 word", float64Setting(1), "fast"},
+		{"float64 negative", float64Setting(1), "-1"},
+		{"float64 infinite", float64Setting(1), "Inf"},
+		{"float64 NaN", float64Setting(1), "NaN"},
 		{"bool yes", boolSetting(false), "yes"},
 		{"bool on", boolSetting(false), "on"},
 		{"duration without unit", durationSetting(time.Second), "10"},

@@ -1,6 +1,7 @@
-package main
+package bench
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -20,7 +21,7 @@ import (
 //	list-filtered  GET /api/v1/transactions?limit=20&direction=received&type=transfer
 //	history        GET /api/v1/wallet/history?limit=20
 //	wallet         GET /api/v1/wallet/user
-func runReads(hc *http.Client, o options) error {
+func runReads(ctx context.Context, hc *http.Client, o options) error {
 	s, sc, err := fundedUsers(hc, o, "reads")
 	if err != nil {
 		return err
@@ -33,7 +34,7 @@ func runReads(hc *http.Client, o options) error {
 	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil {
 		return fmt.Errorf("after seeding: %w", err)
 	}
-	fmt.Printf("seeded %d users, %d transfers, settled in %s\n", o.users, o.seedTransfers, time.Since(start).Round(time.Second))
+	o.textf("seeded %d users, %d transfers, settled in %s\n", o.users, o.seedTransfers, time.Since(start).Round(time.Second))
 
 	reads := []struct{ name, url string }{
 		{"list", o.txBase + "/api/v1/transactions?limit=20"},
@@ -45,8 +46,8 @@ func runReads(hc *http.Client, o options) error {
 		do := func(client int) (time.Duration, error) {
 			return timed(hc, http.MethodGet, r.url, nil, users[client%len(users)].token)
 		}
-		runPhase(o.clients, o.warmup, do)
-		res := runPhase(o.clients, o.duration, do)
+		o.runPhase(ctx, "warm-up", o.warmup, do)
+		res := o.runPhase(ctx, "measuring", o.duration, do)
 		ro := o
 		ro.scenario = "reads/" + r.name
 		if err := printLatencies(ro, res.latencies, res.failures, fmt.Sprintf(" stored=%d", o.seedTransfers)); err != nil {

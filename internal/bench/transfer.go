@@ -1,6 +1,7 @@
-package main
+package bench
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -62,7 +63,7 @@ type txView struct {
 	CompletedAt *time.Time `json:"completedAt"`
 }
 
-func runTransfers(hc *http.Client, o options) error {
+func runTransfers(ctx context.Context, hc *http.Client, o options) error {
 	if o.wait != "poll" && o.wait != "metrics" {
 		return fmt.Errorf("unknown -wait %q (poll or metrics)", o.wait)
 	}
@@ -86,7 +87,7 @@ func runTransfers(hc *http.Client, o options) error {
 		s.watcher = w
 	}
 
-	runPhase(o.clients, o.warmup, s.op)
+	o.runPhase(ctx, "warm-up", o.warmup, s.op)
 	var before snapshot
 	if o.dbOps {
 		var err error
@@ -95,7 +96,7 @@ func runTransfers(hc *http.Client, o options) error {
 		}
 	}
 	s.measuring.Store(true)
-	res := runPhase(o.clients, o.duration, s.op)
+	res := o.runPhase(ctx, "measuring", o.duration, s.op)
 	s.measuring.Store(false)
 	if s.watcher != nil {
 		s.watcher.stop()
@@ -131,14 +132,19 @@ func runTransfers(hc *http.Client, o options) error {
 		return err
 	}
 	if report != nil {
-		report.print()
+		report.print(o.out, o.json)
 	}
 	return nil
 }
 
-// prepare makes one funded sender per client, each sending 0.01 to the next client's account.
+// prepare makes the funded accounts: one per client, each sending 0.01 to the next client's account;
+// for hot-source and hot-destination one more, the one payer or payee of every client.
 func (s *transferScenario) prepare(sc *scraper) error {
-	s.users = make([]account, s.o.clients)
+	n := s.o.clients
+	if s.o.scenario != "transfer" {
+		n++
+	}
+	s.users = make([]account, n)
 	for i := range s.users {
 		u, err := signup(s.hc, s.o.base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i))
 		if err != nil {
@@ -161,7 +167,7 @@ func (s *transferScenario) prepare(sc *scraper) error {
 
 // op is one transfer from POST until it is known to have ended.
 func (s *transferScenario) op(client int) (time.Duration, error) {
-	from, to := s.users[client], s.users[(client+1)%len(s.users)]
+	from, to := s.pair(client)
 	body, _ := json.Marshal(map[string]any{"recipientId": to.id, "amount": "0.01"})
 	var tx txView
 	t0 := time.Now()
@@ -198,6 +204,19 @@ func (s *transferScenario) op(client int) (time.Duration, error) {
 		}
 	}
 	return time.Since(t0), nil
+}
+
+// pair is the payer and the payee of a client's transfers: each pays the next (transfer), the first
+// account pays every client's own payee (hot-source), or every client pays the first (hot-destination).
+func (s *transferScenario) pair(client int) (from, to account) {
+	switch s.o.scenario {
+	case "hot-source":
+		return s.users[0], s.users[client+1]
+	case "hot-destination":
+		return s.users[client+1], s.users[0]
+	default:
+		return s.users[client], s.users[(client+1)%len(s.users)]
+	}
 }
 
 // measureAside completes r with what is measured at rest, after the window: the background rate and,

@@ -1,6 +1,7 @@
-package main
+package bench
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +26,7 @@ import (
 // createdAt..completedAt), how long after the stream the last one ended, the list latencies while the
 // stream ran, the deepest each queue got (with -amqp: its ready messages, sampled every 250 ms) and
 // the stuck transactions the transactions service re-drove (transactions_redriven_total).
-func runSustained(hc *http.Client, o options) error {
+func runSustained(ctx context.Context, hc *http.Client, o options) error {
 	if o.rate <= 0 || o.count <= 0 {
 		return errors.New("sustained: -rate and -count must be positive")
 	}
@@ -85,6 +86,10 @@ func runSustained(hc *http.Client, o options) error {
 	interval := time.Duration(float64(time.Second) / o.rate)
 	start := time.Now()
 	for i := range o.count {
+		if ctx.Err() != nil {
+			wg.Wait()
+			return fmt.Errorf("stopped after %d of %d transfers: %w", i, o.count, ctx.Err())
+		}
 		from := rng.IntN(len(users))
 		to := (from + 1 + rng.IntN(len(users)-1)) % len(users)
 		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
@@ -128,7 +133,7 @@ func runSustained(hc *http.Client, o options) error {
 		return err
 	}
 	streamed := streamEnd.Sub(start)
-	fmt.Printf("sustained: offered=%d in %s (%.1f/s, %d late for -c) accepted=%d failed=%d users=%d seed=%d\n",
+	o.textf("sustained: offered=%d in %s (%.1f/s, %d late for --clients) accepted=%d failed=%d users=%d seed=%d\n",
 		o.count, streamed.Round(100*time.Millisecond), float64(o.count)/streamed.Seconds(), late, len(posts), failures.Load(), o.users, o.seed)
 	so := o
 	so.duration = streamed
@@ -145,9 +150,9 @@ func runSustained(hc *http.Client, o options) error {
 	if err := printLatencies(so, lists, 0, fmt.Sprintf(" every=%s", o.listEvery)); err != nil {
 		return err
 	}
-	fmt.Printf("sustained: stuck transactions re-driven=%.0f\n", redriven1-redriven0)
+	o.textf("sustained: stuck transactions re-driven=%.0f\n", redriven1-redriven0)
 	if depths != nil {
-		fmt.Printf("sustained: deepest queues (ready messages) %s\n", depths.report())
+		o.textf("sustained: deepest queues (ready messages) %s\n", depths.report())
 	}
 	return nil
 }

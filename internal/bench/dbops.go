@@ -1,12 +1,13 @@
-package main
+package bench
 
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -17,7 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// The metrics mint-load reads. db_query_duration_seconds is the histogram internal/platform/mongox
+// The metrics the benchmark reads. db_query_duration_seconds is the histogram internal/platform/mongox
 // records for every data command (labels operation, collection); its _count is the number of
 // commands. The others tell when the system has finished the work the load gave it.
 const (
@@ -259,7 +260,7 @@ type dbReport struct {
 	completed  float64  // transfers completed in the window
 	failed     float64
 	created    float64 // transfers created in the window (by anyone)
-	madeByLoad int64   // transfers mint-load created in the window
+	madeByLoad int64   // transfers this run created in the window
 
 	statusGets int64    // status reads made in the window
 	perGet     dbCounts // operations of one status read (nil: none to subtract)
@@ -278,24 +279,34 @@ func (r dbReport) net() dbCounts {
 	return n
 }
 
-// print writes the figure and its breakdown by collection and operation, largest first.
-func (r dbReport) print() {
+// print writes the figure and its breakdown by collection and operation, largest first; as JSON,
+// the figure alone.
+func (r dbReport) print(w io.Writer, asJSON bool) {
+	if asJSON {
+		var per *float64
+		if r.completed > 0 {
+			v := r.net().total() / r.completed
+			per = &v
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"dbOpsPerCompletedTransfer": per, "completed": r.completed, "failed": r.failed})
+		return
+	}
 	if r.completed == 0 {
-		fmt.Println("db ops per completed transfer: no transfer completed in the window")
+		fmt.Fprintln(w, "db ops per completed transfer: no transfer completed in the window")
 		return
 	}
 	net := r.net()
-	fmt.Printf("db ops per completed transfer: %.1f (%.0f completed, %.0f failed, in a %s window; %.0f ops counted",
+	fmt.Fprintf(w, "db ops per completed transfer: %.1f (%.0f completed, %.0f failed, in a %s window; %.0f ops counted",
 		net.total()/r.completed, r.completed, r.failed, r.window.Round(time.Millisecond), r.gross.total())
 	if r.perGet != nil {
-		fmt.Printf(", less %d status GETs x %.2f ops", r.statusGets, r.perGet.total())
+		fmt.Fprintf(w, ", less %d status GETs x %.2f ops", r.statusGets, r.perGet.total())
 	}
 	if r.background != nil {
-		fmt.Printf(", less background %.1f ops/s x %.1fs", r.background.total(), r.window.Seconds())
+		fmt.Fprintf(w, ", less background %.1f ops/s x %.1fs", r.background.total(), r.window.Seconds())
 	}
-	fmt.Println(")")
+	fmt.Fprintln(w, ")")
 	if other := r.created - float64(r.madeByLoad); other > 0 {
-		fmt.Printf("  note: %.0f transfers in the window were not made by mint-load; the figures include them\n", other)
+		fmt.Fprintf(w, "  note: %.0f transfers in the window were not made by this run; the figures include them\n", other)
 	}
 	keys := make([]opKey, 0, len(net))
 	for k := range net {
@@ -305,12 +316,12 @@ func (r dbReport) print() {
 		return cmp.Or(cmp.Compare(net[b], net[a]), cmp.Compare(a.source, b.source),
 			cmp.Compare(a.collection, b.collection), cmp.Compare(a.operation, b.operation))
 	})
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	multi := slices.ContainsFunc(keys, func(k opKey) bool { return k.source != "" })
 	if multi {
-		fmt.Fprintln(w, "  service\tcollection\toperation\tops/transfer")
+		fmt.Fprintln(tw, "  service\tcollection\toperation\tops/transfer")
 	} else {
-		fmt.Fprintln(w, "  collection\toperation\tops/transfer")
+		fmt.Fprintln(tw, "  collection\toperation\tops/transfer")
 	}
 	hidden := 0
 	for _, k := range keys {
@@ -322,20 +333,20 @@ func (r dbReport) print() {
 			continue
 		}
 		if multi {
-			fmt.Fprintf(w, "  %s\t%s\t%s\t%12.1f\n", k.source, k.collection, k.operation, per)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%12.1f\n", k.source, k.collection, k.operation, per)
 		} else {
-			fmt.Fprintf(w, "  %s\t%s\t%12.1f\n", k.collection, k.operation, per)
+			fmt.Fprintf(tw, "  %s\t%s\t%12.1f\n", k.collection, k.operation, per)
 		}
 	}
-	_ = w.Flush()
+	_ = tw.Flush()
 	if hidden > 0 {
-		fmt.Printf("  (%d more series below 0.05 per transfer)\n", hidden)
+		fmt.Fprintf(w, "  (%d more series below 0.05 per transfer)\n", hidden)
 	}
 	if r.perGet != nil {
-		fmt.Printf("  one status GET (subtracted above): %s\n", r.perGet.describe())
+		fmt.Fprintf(w, "  one status GET (subtracted above): %s\n", r.perGet.describe())
 	}
 	if r.background != nil {
-		fmt.Printf("  background at rest, per second (subtracted above): %s\n", r.background.describe())
+		fmt.Fprintf(w, "  background at rest, per second (subtracted above): %s\n", r.background.describe())
 	}
 }
 

@@ -1,0 +1,347 @@
+// Package bench is "mint bench": it measures a running Mint over HTTP — requests/s and latency
+// percentiles of one scenario at a fixed number of concurrent clients — and only targets loopback
+// addresses. It always stops after its duration (or count).
+//
+//	mint bench --base http://127.0.0.1:8080 --scenario user --clients 32 --duration 10s
+//
+// The transfer scenario also reports the database operations per completed transfer, from the
+// db_query_duration_seconds histograms of every service's /metrics (see dbops.go).
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options are the settings of one run (see the cli's "mint bench --help" for each).
+type Options struct {
+	Base, TxBase, WalletBase string
+	Scenario                 string
+	Clients                  int
+	Users, SeedTransfers     int // reads, sustained (users)
+	Count                    int // sustained
+	Rate                     float64
+	ListEvery                time.Duration
+	AMQP                     string
+	Seed                     uint32
+	Warmup, Duration, Poll   time.Duration
+	Wait                     string // transfer: "poll" or "metrics"
+
+	DBOps         bool
+	Metrics       string
+	SettleTimeout time.Duration
+	Quiet         time.Duration
+	Idle          time.Duration
+	ProbeGets     int
+
+	JSON bool // print the summary as one JSON object instead of a line
+
+	// Out receives the report; Progress, when not nil (a terminal), a line redrawn each second.
+	Out, Progress io.Writer
+}
+
+// Scenarios names every scenario, with what it measures.
+var Scenarios = map[string]string{
+	"user":            "GET /api/v1/auth/user with a warm cache",
+	"login":           "POST /api/v1/auth/login (an account per client)",
+	"signup":          "POST /api/v1/auth/signup, a new account each time",
+	"transfer":        "POST /api/v1/transactions/transfer, then wait until it is terminal (latency = settle time); each client pays the next",
+	"hot-source":      "as transfer, every client paying from one account",
+	"hot-destination": "as transfer, every client paying one account",
+	"reads":           "store --seed-transfers transfers among --users users, then time the transaction list, the filtered list, the history and the wallet",
+	"sustained":       "offer --count transfers among --users users at --rate per second (open loop), then report settle times, queue depths and re-drives",
+}
+
+// Run runs the scenario of o against the deployment it names.
+func Run(ctx context.Context, o Options) error {
+	in := options{
+		base: o.Base, txBase: o.TxBase, walletBase: o.WalletBase, scenario: o.Scenario, clients: o.Clients,
+		users: o.Users, seedTransfers: o.SeedTransfers, count: o.Count, rate: o.Rate, listEvery: o.ListEvery,
+		amqp: o.AMQP, seed: uint64(o.Seed), warmup: o.Warmup, duration: o.Duration, poll: o.Poll, wait: o.Wait,
+		dbOps: o.DBOps, metrics: o.Metrics, settleTimeout: o.SettleTimeout, quiet: o.Quiet, idle: o.Idle,
+		probeGets: o.ProbeGets, json: o.JSON, out: o.Out, progress: o.Progress,
+	}
+	if in.txBase == "" {
+		in.txBase = in.base
+	}
+	if in.walletBase == "" {
+		in.walletBase = in.base
+	}
+	if in.out == nil {
+		in.out = io.Discard
+	}
+	return run(ctx, in)
+}
+
+type options struct {
+	base, txBase, scenario string
+	walletBase             string
+	clients                int
+	users, seedTransfers   int // reads, sustained (users)
+	count                  int // sustained
+	rate                   float64
+	listEvery              time.Duration
+	amqp                   string
+	seed                   uint64
+	warmup, duration, poll time.Duration
+	wait                   string // transfer: "poll" or "metrics"
+
+	dbOps         bool
+	metrics       string
+	settleTimeout time.Duration
+	quiet         time.Duration
+	idle          time.Duration
+	probeGets     int
+
+	json          bool
+	out, progress io.Writer
+}
+
+// op is one operation of a scenario by one client: its latency, or why it failed.
+type op func(client int) (time.Duration, error)
+
+func run(ctx context.Context, o options) error {
+	for _, u := range []string{o.base, o.txBase, o.walletBase} {
+		if err := loopbackOnly(u); err != nil {
+			return err
+		}
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 2 * o.clients, MaxIdleConnsPerHost: 2 * o.clients, IdleConnTimeout: time.Minute}}
+	email := fmt.Sprintf("load-%d@example.com", time.Now().UnixNano())
+	me, err := signup(hc, o.base, email)
+	if err != nil {
+		return err
+	}
+	var do op
+	switch o.scenario {
+	case "user":
+		do = func(int) (time.Duration, error) {
+			return timed(hc, http.MethodGet, o.base+"/api/v1/auth/user", nil, me.token)
+		}
+	case "login":
+		// One account per client: the service throttles one client's concurrent logins to one account
+		// like guesses (an attempt counts until its password is known to be right).
+		bodies := make([][]byte, o.clients)
+		for i := range bodies {
+			e := fmt.Sprintf("login-%d-%d@example.com", time.Now().UnixNano(), i)
+			if _, err := signup(hc, o.base, e); err != nil {
+				return err
+			}
+			bodies[i], _ = json.Marshal(map[string]string{"email": e, "password": loadPassword})
+		}
+		do = func(client int) (time.Duration, error) {
+			return timed(hc, http.MethodPost, o.base+"/api/v1/auth/login", bodies[client], "")
+		}
+	case "signup":
+		var n atomic.Int64
+		stamp := time.Now().UnixNano()
+		do = func(client int) (time.Duration, error) {
+			body, _ := json.Marshal(map[string]string{"firstName": "Load", "lastName": "Signup",
+				"email": fmt.Sprintf("signup-%d-%d@example.com", stamp, n.Add(1)), "password": loadPassword})
+			t0 := time.Now()
+			err := send(hc, http.MethodPost, o.base+"/api/v1/auth/signup", body, "", http.StatusCreated, nil)
+			return time.Since(t0), err
+		}
+	case "transfer", "hot-source", "hot-destination":
+		return runTransfers(ctx, hc, o)
+	case "reads":
+		return runReads(ctx, hc, o)
+	case "sustained":
+		return runSustained(ctx, hc, o)
+	default:
+		return fmt.Errorf("unknown scenario %q", o.scenario)
+	}
+
+	o.runPhase(ctx, "warm-up", o.warmup, do)
+	res := o.runPhase(ctx, "measuring", o.duration, do)
+	return printLatencies(o, res.latencies, res.failures, "")
+}
+
+type phaseResult struct {
+	latencies []time.Duration
+	failures  int
+}
+
+// runPhase runs every client for d (the last operation each started ends after d, or when ctx ends)
+// and collects the latencies of the operations that succeeded. On a terminal it redraws a progress
+// line each second: the phase, elapsed time, requests, their rate and the errors.
+func (o options) runPhase(ctx context.Context, phase string, d time.Duration, do op) phaseResult {
+	start := time.Now()
+	stop := start.Add(d)
+	var (
+		mu       sync.Mutex
+		res      phaseResult
+		wg       sync.WaitGroup
+		done     atomic.Int64
+		failed   atomic.Int64
+		finished = make(chan struct{})
+	)
+	if o.progress != nil {
+		go func() {
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-finished:
+					fmt.Fprint(o.progress, "\r\033[K")
+					return
+				case <-tick.C:
+					el := time.Since(start)
+					fmt.Fprintf(o.progress, "\r\033[K%s %s %s/%s  requests %d  %.0f/s  errors %d", o.scenario, phase,
+						el.Round(time.Second), d, done.Load(), float64(done.Load())/el.Seconds(), failed.Load())
+				}
+			}
+		}()
+	}
+	for client := range o.clients {
+		wg.Go(func() {
+			var mine []time.Duration
+			bad := 0
+			for time.Now().Before(stop) && ctx.Err() == nil {
+				elapsed, err := do(client)
+				if err != nil {
+					bad++
+					failed.Add(1)
+					continue
+				}
+				done.Add(1)
+				mine = append(mine, elapsed)
+			}
+			mu.Lock()
+			res.latencies = append(res.latencies, mine...)
+			res.failures += bad
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	close(finished)
+	return res
+}
+
+// textf writes a line of the text report; with --json only the JSON objects are written.
+func (o options) textf(format string, args ...any) {
+	if !o.json {
+		fmt.Fprintf(o.out, format, args...)
+	}
+}
+
+// summary is a scenario's result: the line printLatencies prints, or its JSON with --json.
+type summary struct {
+	Scenario  string  `json:"scenario"`
+	Clients   int     `json:"clients"`
+	Seconds   float64 `json:"durationSeconds"`
+	Requests  int     `json:"requests"`
+	Failed    int     `json:"failed"`
+	PerSecond float64 `json:"perSecond"`
+	P50Ms     float64 `json:"p50Ms"`
+	P95Ms     float64 `json:"p95Ms"`
+	P99Ms     float64 `json:"p99Ms"`
+	MaxMs     float64 `json:"maxMs"`
+	Note      string  `json:"note,omitempty"`
+}
+
+// printLatencies prints the summary of a scenario; note is appended to it.
+func printLatencies(o options, latencies []time.Duration, failures int, note string) error {
+	if len(latencies) == 0 {
+		return errors.New("no successful request")
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
+	if o.json {
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		return json.NewEncoder(o.out).Encode(summary{Scenario: o.scenario, Clients: o.clients, Seconds: o.duration.Seconds(),
+			Requests: len(latencies), Failed: failures, PerSecond: float64(len(latencies)) / o.duration.Seconds(),
+			P50Ms: ms(pct(0.50)), P95Ms: ms(pct(0.95)), P99Ms: ms(pct(0.99)), MaxMs: ms(latencies[len(latencies)-1]),
+			Note: strings.TrimSpace(note)})
+	}
+	fmt.Fprintf(o.out, "scenario=%s clients=%d duration=%s requests=%d failed=%d rps=%.0f p50=%s p95=%s p99=%s max=%s%s\n",
+		o.scenario, o.clients, o.duration, len(latencies), failures, float64(len(latencies))/o.duration.Seconds(),
+		round(pct(0.50)), round(pct(0.95)), round(pct(0.99)), round(latencies[len(latencies)-1]), note)
+	return nil
+}
+
+func round(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+
+type account struct{ id, token string }
+
+// loadPassword is the password of every account the tool signs up.
+const loadPassword = "load-test-password"
+
+func signup(hc *http.Client, base, email string) (account, error) {
+	body, _ := json.Marshal(map[string]string{"firstName": "Load", "lastName": "Test", "email": email, "password": loadPassword})
+	var out struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}
+	if err := send(hc, http.MethodPost, base+"/api/v1/auth/signup", body, "", http.StatusCreated, &out); err != nil {
+		return account{}, fmt.Errorf("signup: %w", err)
+	}
+	return account{id: out.ID, token: out.Token}, nil
+}
+
+// send makes one request and decodes the JSON answer into out (when not nil); a status other than
+// want is an error.
+func send(hc *http.Client, method, url string, body []byte, token string, want int, out any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != want {
+		_, _ = io.Copy(io.Discard, res.Body)
+		return fmt.Errorf("%s %s: status %d", method, url, res.StatusCode)
+	}
+	if out == nil {
+		_, err = io.Copy(io.Discard, res.Body)
+		return err
+	}
+	return json.NewDecoder(res.Body).Decode(out)
+}
+
+// timed makes one request expecting 200 and returns how long it took.
+func timed(hc *http.Client, method, url string, body []byte, token string) (time.Duration, error) {
+	t0 := time.Now()
+	err := send(hc, method, url, body, token, http.StatusOK, nil)
+	return time.Since(t0), err
+}
+
+// loopbackOnly refuses to send load anywhere but this machine.
+func loopbackOnly(base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("base URL: %w", err)
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("refusing to load %s: only loopback addresses are allowed", host)
+}
