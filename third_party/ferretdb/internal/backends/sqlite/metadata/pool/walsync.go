@@ -90,8 +90,8 @@ func (s *walSync) wait() error {
 	return s.err
 }
 
-// syncFile fsyncs the file at path; a missing file (no write since the log was removed) has
-// nothing to sync.
+// syncFile flushes the file at path to the disk; a missing file (no write since the log was removed)
+// has nothing to sync.
 func syncFile(path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -101,7 +101,7 @@ func syncFile(path string) error {
 		return err
 	}
 
-	err = f.Sync()
+	err = syncData(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
