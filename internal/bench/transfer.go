@@ -42,7 +42,8 @@ type transferScenario struct {
 	hc      *http.Client
 	o       options
 	users   []account
-	watcher *finishWatcher // -wait metrics
+	watcher *finishWatcher // --wait metrics
+	streams *outcomes      // --wait stream
 
 	measuring atomic.Bool
 	created   atomic.Int64 // transfers created (201), all phases
@@ -64,8 +65,8 @@ type txView struct {
 }
 
 func runTransfers(ctx context.Context, hc *http.Client, o options) error {
-	if o.wait != "poll" && o.wait != "metrics" {
-		return fmt.Errorf("unknown -wait %q (poll or metrics)", o.wait)
+	if o.wait != "poll" && o.wait != "metrics" && o.wait != "stream" {
+		return fmt.Errorf("unknown --wait %q (poll, stream or metrics)", o.wait)
 	}
 	var sc *scraper
 	if o.dbOps || o.wait == "metrics" {
@@ -77,6 +78,20 @@ func runTransfers(ctx context.Context, hc *http.Client, o options) error {
 	s := &transferScenario{hc: hc, o: o}
 	if err := s.prepare(sc); err != nil {
 		return err
+	}
+	if o.wait == "stream" {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		s.streams = newOutcomes()
+		payers := map[string]bool{}
+		for client := range o.clients {
+			if from, _ := s.pair(client); !payers[from.id] {
+				payers[from.id] = true
+				if err := s.streams.listen(ctx, o.txBase, from.token); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	if o.wait == "metrics" {
 		w, err := startWatcher(sc, o.poll)
@@ -190,6 +205,13 @@ func (s *transferScenario) op(client int) (time.Duration, error) {
 			return 0, fmt.Errorf("transfer %s: %w", tx.ID, err)
 		}
 		return time.Since(t0), nil
+	}
+	if s.streams != nil && tx.Status != "completed" && tx.Status != "failed" {
+		status, err := s.streams.await(tx.ID, deadline)
+		if err != nil {
+			return 0, err
+		}
+		tx.Status = status
 	}
 	for tx.Status != "completed" {
 		if tx.Status == "failed" || time.Now().After(deadline) {

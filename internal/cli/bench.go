@@ -49,7 +49,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.Duration(&o.Poll, "poll", "MINT_BENCH_POLL", 25*time.Millisecond, "transfer: how often a client looks whether its transfer completed "+
 		"(the settle time is measured to within this; with --wait poll every look is a request the service serves too)")
 	f.String(&o.Wait, "wait", "MINT_BENCH_WAIT", "poll", "transfer: how a client waits for its transfer: poll (GET /api/v1/transactions/{id} every --poll; "+
-		"the DB ops of those reads are measured apart and subtracted) or metrics (no reads: clients pace on transactions_total in /metrics)")
+		"the DB ops of those reads are measured apart and subtracted), stream (each payer's status stream announces the end; "+
+		"the DB ops counted include the stream's reads) or metrics (no reads: clients pace on transactions_total in /metrics)")
 	f.Bool(&o.DBOps, "db-ops", "MINT_BENCH_DB_OPS", true, "transfer: report database operations per completed transfer")
 	f.String(&o.Metrics, "metrics", "MINT_BENCH_METRICS", "", "transfer: comma-separated base URLs of every process's /metrics, each once (default --base and --tx-base)")
 	f.Duration(&o.SettleTimeout, "settle-timeout", "MINT_BENCH_SETTLE_TIMEOUT", time.Minute, "transfer: longest wait for a phase's transfers to end before the metrics are read")
