@@ -12,8 +12,10 @@ import (
 
 // Live status (GET /api/v1/transactions/stream): every replica listens to the transaction events
 // (bus.Listener: a queue of its own, so each hears every change, whichever replica made it) and tells
-// the streams open on it of the users a change concerns. A stream then reads the transaction as GET
-// /transactions/{id} would — after the event, so at least in the state it announces — and sends it.
+// the streams open on it of the users a change concerns. An event that carries the whole transaction
+// (created, completed, failed) is sent as it is, since it is the transaction as GET /transactions/{id}
+// answers it; for one that does not (processing) the stream reads the transaction — after the event,
+// so at least in the state it announces.
 
 // MaxStreamsPerUser bounds the status streams one user has open on one process.
 const MaxStreamsPerUser = 4
@@ -29,11 +31,18 @@ type changes struct {
 	closed  bool
 }
 
-// stream is one open status stream: the ids of the caller's changed transactions, in order.
+// change is one transaction's change as a stream is told of it: its id and, when the event carries
+// all of it, the transaction.
+type change struct {
+	id string
+	tx *Transaction
+}
+
+// stream is one open status stream: the changes of the caller's transactions, in order.
 type stream struct {
-	ids  chan string
-	done chan struct{} // closed when the stream must end (too far behind, or the process stops)
-	once sync.Once
+	changes chan change
+	done    chan struct{} // closed when the stream must end (too far behind, or the process stops)
+	once    sync.Once
 }
 
 func (s *stream) end() { s.once.Do(func() { close(s.done) }) }
@@ -48,7 +57,7 @@ func (c *changes) open(user string) (s *stream, closeStream func(), ok bool) {
 	if c.closed || len(c.streams[user]) >= MaxStreamsPerUser {
 		return nil, nil, false
 	}
-	s = &stream{ids: make(chan string, streamBacklog), done: make(chan struct{})}
+	s = &stream{changes: make(chan change, streamBacklog), done: make(chan struct{})}
 	if c.streams[user] == nil {
 		c.streams[user] = map[*stream]struct{}{}
 	}
@@ -63,14 +72,14 @@ func (c *changes) open(user string) (s *stream, closeStream func(), ok bool) {
 	}, true
 }
 
-// tell hands transaction id to every stream of users, ending those too far behind to take it.
-func (c *changes) tell(id string, users ...string) {
+// tell hands ch to every stream of users, ending those too far behind to take it.
+func (c *changes) tell(ch change, users ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, u := range users {
 		for s := range c.streams[u] {
 			select {
-			case s.ids <- id:
+			case s.changes <- ch:
 			default:
 				s.end()
 			}
@@ -94,25 +103,29 @@ func (c *changes) closeAll() {
 // recipient (who is told of a transfer only once it completed: visibleTo). An event it cannot
 // read is ignored: a stream only announces, and the transaction itself is read from the database.
 func (c *changes) hear(_ context.Context, msg bus.Message) {
-	var id, payer, recipient string
+	var (
+		ch               change
+		payer, recipient string
+	)
 	if msg.Type == contract.TransactionProcessing {
 		var d contract.TransactionProcessingData
 		if _, err := event.Decode(msg, &d); err != nil {
 			return
 		}
-		id, payer, recipient = d.TransactionID, d.UserID, d.RecipientID
+		ch.id, payer, recipient = d.TransactionID, d.UserID, d.RecipientID
 	} else {
 		var d contract.TransactionData
 		if _, err := event.Decode(msg, &d); err != nil {
 			return
 		}
-		id, payer, recipient = d.ID, d.UserID, d.RecipientID
+		t := fromData(d)
+		ch, payer, recipient = change{id: d.ID, tx: &t}, d.UserID, d.RecipientID
 	}
 	users := []string{payer}
-	if recipient != "" && recipient != payer {
-		users = append(users, recipient)
+	if recipient != "" && recipient != payer && msg.Type == contract.TransactionCompleted {
+		users = append(users, recipient) // the only state a recipient may read: visibleTo
 	}
-	c.tell(id, users...)
+	c.tell(ch, users...)
 }
 
 // listen hears the transaction events until ctx ends, then ends every stream.

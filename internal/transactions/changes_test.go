@@ -132,16 +132,16 @@ func TestChangesFanOut(t *testing.T) {
 	c := newChanges()
 	ann, closeAnn, _ := c.open("ann")
 	bob, _, _ := c.open("bob")
-	c.tell("tx1", "ann")
-	c.tell("tx2", "ann", "bob")
-	if got := []string{<-ann.ids, <-ann.ids, <-bob.ids}; got[0] != "tx1" || got[1] != "tx2" || got[2] != "tx2" {
+	c.tell(change{id: "tx1"}, "ann")
+	c.tell(change{id: "tx2"}, "ann", "bob")
+	if got := []string{(<-ann.changes).id, (<-ann.changes).id, (<-bob.changes).id}; got[0] != "tx1" || got[1] != "tx2" || got[2] != "tx2" {
 		t.Errorf("announced %v, want ann tx1 tx2, bob tx2", got)
 	}
-	if len(bob.ids) != 0 {
+	if len(bob.changes) != 0 {
 		t.Error("bob was told of ann's transaction")
 	}
 	for range streamBacklog + 1 {
-		c.tell("tx", "bob")
+		c.tell(change{id: "tx"}, "bob")
 	}
 	select {
 	case <-bob.done:

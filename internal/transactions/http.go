@@ -1,6 +1,7 @@
 package transactions
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -136,6 +137,18 @@ func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// announced is the transaction a change announces to caller: the one its event carried, or else as
+// read now; NotFound when it is not the caller's to see.
+func (h *handlers) announced(ctx context.Context, caller string, ch change) (Transaction, error) {
+	if ch.tx == nil {
+		return h.svc.Transaction(ctx, caller, ch.id)
+	}
+	if !ch.tx.visibleTo(caller) {
+		return Transaction{}, failure.New(failure.NotFound, "no such transaction")
+	}
+	return *ch.tx, nil
+}
+
 // streamHeartbeat is how often an idle status stream sends a comment, so that proxies and the
 // client see it alive.
 const streamHeartbeat = 15 * time.Second
@@ -159,7 +172,7 @@ func (h *handlers) stream(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
 	w.WriteHeader(http.StatusOK)
 	send := func(chunk []byte) bool {
-		_, err := w.Write(chunk)
+		_, err := w.Write(chunk) //nolint:gosec // G705: JSON-encoded events of a text/event-stream, never HTML
 		return err == nil && rc.Flush() == nil
 	}
 	// retry: how long the browser waits before reconnecting to a stream that ended.
@@ -178,20 +191,20 @@ func (h *handlers) stream(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		case <-heartbeat.C:
 			chunk = []byte(": keep-alive\n\n")
-		case id := <-s.ids:
-			t, err := h.svc.Transaction(r.Context(), caller, id)
+		case ch := <-s.changes:
+			t, err := h.announced(r.Context(), caller, ch)
 			switch {
 			case failure.Is(err, failure.NotFound):
 				continue // not the caller's to see (a transfer, for its recipient, until it completed)
 			case err != nil:
 				return nil
-			case sent[id].Equal(t.UpdatedAt):
-				continue
+			case !t.UpdatedAt.After(sent[ch.id]):
+				continue // sent already, or older than what was (events may arrive out of order)
 			}
 			if len(sent) >= streamBacklog {
 				clear(sent)
 			}
-			sent[id] = t.UpdatedAt
+			sent[ch.id] = t.UpdatedAt
 			if chunk, err = encodeChange(t); err != nil {
 				return nil
 			}

@@ -44,8 +44,12 @@ type txDoc struct {
 	outbox.Pending `bson:",inline"`
 }
 
-func (d txDoc) view() Transaction {
-	t := Transaction{ID: d.ID.Hex(), Type: d.Type, UserID: d.UserID, RecipientID: d.RecipientID,
+// view is the public view of d, as GET /transactions/{id} answers it.
+func (d txDoc) view() Transaction { return fromData(d.data()) }
+
+// fromData is the public view of the transaction an event carries.
+func fromData(d contract.TransactionData) Transaction {
+	t := Transaction{ID: d.ID, Type: d.Type, UserID: d.UserID, RecipientID: d.RecipientID,
 		Amount: money.FromCents(d.Amount), Currency: d.Currency, Description: d.Description, Status: d.Status,
 		FailureReason: d.FailureReason, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
 	if d.CompletedAt != nil {
@@ -57,10 +61,14 @@ func (d txDoc) view() Transaction {
 
 // data is the full transaction as events carry it.
 func (d txDoc) data() contract.TransactionData {
-	t := d.view()
-	return contract.TransactionData{ID: t.ID, Type: t.Type, UserID: t.UserID, RecipientID: t.RecipientID,
-		Amount: d.Amount, Currency: t.Currency, Description: t.Description, Status: t.Status,
-		FailureReason: t.FailureReason, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, CompletedAt: t.CompletedAt}
+	t := contract.TransactionData{ID: d.ID.Hex(), Type: d.Type, UserID: d.UserID, RecipientID: d.RecipientID,
+		Amount: d.Amount, Currency: d.Currency, Description: d.Description, Status: d.Status,
+		FailureReason: d.FailureReason, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
+	if d.CompletedAt != nil {
+		c := d.CompletedAt.UTC()
+		t.CompletedAt = &c
+	}
+	return t
 }
 
 // userDoc is a user this service knows of from user.signup: the set of valid transfer recipients.

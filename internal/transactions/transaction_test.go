@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/httpx"
@@ -287,5 +289,33 @@ func TestMoveTo(t *testing.T) {
 				t.Errorf("movedFields = %v", set)
 			}
 		})
+	}
+}
+
+// A status stream sends the transaction an event carries as it is: it must read exactly as the
+// document it came from does through GET /transactions/{id}, after the event's trip through JSON.
+func TestEventCarriesTheView(t *testing.T) {
+	done := time.Date(2026, 12, 3, 10, 0, 1, 123456789, time.UTC)
+	for _, d := range []txDoc{
+		{ID: bson.NewObjectID(), Type: contract.TypeTopup, UserID: "u1", Amount: 2510, Currency: "USD", Status: contract.StatusPending,
+			CreatedAt: done.Add(-time.Second), UpdatedAt: done.Add(-time.Second)},
+		{ID: bson.NewObjectID(), Type: contract.TypeTransfer, UserID: "u1", RecipientID: "u2", Amount: 1005, Currency: "USD",
+			Description: "lunch", Status: contract.StatusCompleted, CreatedAt: done.Add(-time.Second), UpdatedAt: done, CompletedAt: &done},
+		{ID: bson.NewObjectID(), Type: contract.TypeTransfer, UserID: "u1", RecipientID: "u2", Amount: 10000, Currency: "EUR",
+			Status: contract.StatusFailed, FailureReason: contract.ReasonInsufficientFunds, CreatedAt: done.In(time.FixedZone("x", 3600)), UpdatedAt: done},
+	} {
+		wire, err := json.Marshal(d.data())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var carried contract.TransactionData
+		if err := json.Unmarshal(wire, &carried); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(d.view())
+		got, _ := json.Marshal(fromData(carried))
+		if string(got) != string(want) {
+			t.Errorf("from the event: %s\nfrom the document: %s", got, want)
+		}
 	}
 }
