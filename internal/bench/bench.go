@@ -37,7 +37,7 @@ type Options struct {
 	AMQP                     string
 	Seed                     uint32
 	Warmup, Duration, Poll   time.Duration
-	Wait                     string // transfer: "poll" or "metrics"
+	Wait                     string // transfer: "poll", "stream" or "metrics"
 
 	DBOps         bool
 	Metrics       string
@@ -66,84 +66,53 @@ var Scenarios = map[string]string{
 
 // Run runs the scenario of o against the deployment it names.
 func Run(ctx context.Context, o Options) error {
-	in := options{
-		base: o.Base, txBase: o.TxBase, walletBase: o.WalletBase, scenario: o.Scenario, clients: o.Clients,
-		users: o.Users, seedTransfers: o.SeedTransfers, count: o.Count, rate: o.Rate, listEvery: o.ListEvery,
-		amqp: o.AMQP, seed: uint64(o.Seed), warmup: o.Warmup, duration: o.Duration, poll: o.Poll, wait: o.Wait,
-		dbOps: o.DBOps, metrics: o.Metrics, settleTimeout: o.SettleTimeout, quiet: o.Quiet, idle: o.Idle,
-		probeGets: o.ProbeGets, json: o.JSON, out: o.Out, progress: o.Progress,
+	if o.TxBase == "" {
+		o.TxBase = o.Base
 	}
-	if in.txBase == "" {
-		in.txBase = in.base
+	if o.WalletBase == "" {
+		o.WalletBase = o.Base
 	}
-	if in.walletBase == "" {
-		in.walletBase = in.base
+	if o.Out == nil {
+		o.Out = io.Discard
 	}
-	if in.out == nil {
-		in.out = io.Discard
-	}
-	return run(ctx, in)
-}
-
-type options struct {
-	base, txBase, scenario string
-	walletBase             string
-	clients                int
-	users, seedTransfers   int // reads, sustained (users)
-	count                  int // sustained
-	rate                   float64
-	listEvery              time.Duration
-	amqp                   string
-	seed                   uint64
-	warmup, duration, poll time.Duration
-	wait                   string // transfer: "poll" or "metrics"
-
-	dbOps         bool
-	metrics       string
-	settleTimeout time.Duration
-	quiet         time.Duration
-	idle          time.Duration
-	probeGets     int
-
-	json          bool
-	out, progress io.Writer
+	return run(ctx, o)
 }
 
 // op is one operation of a scenario by one client: its latency, or why it failed.
 type op func(client int) (time.Duration, error)
 
-func run(ctx context.Context, o options) error {
-	for _, u := range []string{o.base, o.txBase, o.walletBase} {
+func run(ctx context.Context, o Options) error {
+	for _, u := range []string{o.Base, o.TxBase, o.WalletBase} {
 		if err := loopbackOnly(u); err != nil {
 			return err
 		}
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 2 * o.clients, MaxIdleConnsPerHost: 2 * o.clients, IdleConnTimeout: time.Minute}}
+		MaxIdleConns: 2 * o.Clients, MaxIdleConnsPerHost: 2 * o.Clients, IdleConnTimeout: time.Minute}}
 	email := fmt.Sprintf("load-%d@example.com", time.Now().UnixNano())
-	me, err := signup(hc, o.base, email)
+	me, err := signup(hc, o.Base, email)
 	if err != nil {
 		return err
 	}
 	var do op
-	switch o.scenario {
+	switch o.Scenario {
 	case "user":
 		do = func(int) (time.Duration, error) {
-			return timed(hc, http.MethodGet, o.base+"/api/v1/auth/user", nil, me.token)
+			return timed(hc, http.MethodGet, o.Base+"/api/v1/auth/user", nil, me.token)
 		}
 	case "login":
 		// One account per client: the service throttles one client's concurrent logins to one account
 		// like guesses (an attempt counts until its password is known to be right).
-		bodies := make([][]byte, o.clients)
+		bodies := make([][]byte, o.Clients)
 		for i := range bodies {
 			e := fmt.Sprintf("login-%d-%d@example.com", time.Now().UnixNano(), i)
-			if _, err := signup(hc, o.base, e); err != nil {
+			if _, err := signup(hc, o.Base, e); err != nil {
 				return err
 			}
 			bodies[i], _ = json.Marshal(map[string]string{"email": e, "password": loadPassword})
 		}
 		do = func(client int) (time.Duration, error) {
-			return timed(hc, http.MethodPost, o.base+"/api/v1/auth/login", bodies[client], "")
+			return timed(hc, http.MethodPost, o.Base+"/api/v1/auth/login", bodies[client], "")
 		}
 	case "signup":
 		var n atomic.Int64
@@ -152,7 +121,7 @@ func run(ctx context.Context, o options) error {
 			body, _ := json.Marshal(map[string]string{"firstName": "Load", "lastName": "Signup",
 				"email": fmt.Sprintf("signup-%d-%d@example.com", stamp, n.Add(1)), "password": loadPassword})
 			t0 := time.Now()
-			err := send(hc, http.MethodPost, o.base+"/api/v1/auth/signup", body, "", http.StatusCreated, nil)
+			err := send(hc, http.MethodPost, o.Base+"/api/v1/auth/signup", body, "", http.StatusCreated, nil)
 			return time.Since(t0), err
 		}
 	case "transfer", "hot-source", "hot-destination":
@@ -162,11 +131,11 @@ func run(ctx context.Context, o options) error {
 	case "sustained":
 		return runSustained(ctx, hc, o)
 	default:
-		return fmt.Errorf("unknown scenario %q", o.scenario)
+		return fmt.Errorf("unknown scenario %q", o.Scenario)
 	}
 
-	o.runPhase(ctx, "warm-up", o.warmup, do)
-	res := o.runPhase(ctx, "measuring", o.duration, do)
+	o.runPhase(ctx, "warm-up", o.Warmup, do)
+	res := o.runPhase(ctx, "measuring", o.Duration, do)
 	return printLatencies(o, res.latencies, res.failures, "")
 }
 
@@ -178,7 +147,7 @@ type phaseResult struct {
 // runPhase runs every client for d (the last operation each started ends after d, or when ctx ends)
 // and collects the latencies of the operations that succeeded. On a terminal it redraws a progress
 // line each second: the phase, elapsed time, requests, their rate and the errors.
-func (o options) runPhase(ctx context.Context, phase string, d time.Duration, do op) phaseResult {
+func (o Options) runPhase(ctx context.Context, phase string, d time.Duration, do op) phaseResult {
 	start := time.Now()
 	stop := start.Add(d)
 	var (
@@ -189,24 +158,24 @@ func (o options) runPhase(ctx context.Context, phase string, d time.Duration, do
 		failed   atomic.Int64
 		finished = make(chan struct{})
 	)
-	if o.progress != nil {
+	if o.Progress != nil {
 		go func() {
 			tick := time.NewTicker(time.Second)
 			defer tick.Stop()
 			for {
 				select {
 				case <-finished:
-					fmt.Fprint(o.progress, "\r\033[K")
+					fmt.Fprint(o.Progress, "\r\033[K")
 					return
 				case <-tick.C:
 					el := time.Since(start)
-					fmt.Fprintf(o.progress, "\r\033[K%s %s %s/%s  requests %d  %.0f/s  errors %d", o.scenario, phase,
+					fmt.Fprintf(o.Progress, "\r\033[K%s %s %s/%s  requests %d  %.0f/s  errors %d", o.Scenario, phase,
 						el.Round(time.Second), d, done.Load(), float64(done.Load())/el.Seconds(), failed.Load())
 				}
 			}
 		}()
 	}
-	for client := range o.clients {
+	for client := range o.Clients {
 		wg.Go(func() {
 			var mine []time.Duration
 			bad := 0
@@ -232,9 +201,9 @@ func (o options) runPhase(ctx context.Context, phase string, d time.Duration, do
 }
 
 // textf writes a line of the text report; with --json only the JSON objects are written.
-func (o options) textf(format string, args ...any) {
-	if !o.json {
-		fmt.Fprintf(o.out, format, args...)
+func (o Options) textf(format string, args ...any) {
+	if !o.JSON {
+		fmt.Fprintf(o.Out, format, args...)
 	}
 }
 
@@ -254,21 +223,21 @@ type summary struct {
 }
 
 // printLatencies prints the summary of a scenario; note is appended to it.
-func printLatencies(o options, latencies []time.Duration, failures int, note string) error {
+func printLatencies(o Options, latencies []time.Duration, failures int, note string) error {
 	if len(latencies) == 0 {
 		return errors.New("no successful request")
 	}
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
-	if o.json {
+	if o.JSON {
 		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-		return json.NewEncoder(o.out).Encode(summary{Scenario: o.scenario, Clients: o.clients, Seconds: o.duration.Seconds(),
-			Requests: len(latencies), Failed: failures, PerSecond: float64(len(latencies)) / o.duration.Seconds(),
+		return json.NewEncoder(o.Out).Encode(summary{Scenario: o.Scenario, Clients: o.Clients, Seconds: o.Duration.Seconds(),
+			Requests: len(latencies), Failed: failures, PerSecond: float64(len(latencies)) / o.Duration.Seconds(),
 			P50Ms: ms(pct(0.50)), P95Ms: ms(pct(0.95)), P99Ms: ms(pct(0.99)), MaxMs: ms(latencies[len(latencies)-1]),
 			Note: strings.TrimSpace(note)})
 	}
-	fmt.Fprintf(o.out, "scenario=%s clients=%d duration=%s requests=%d failed=%d rps=%.0f p50=%s p95=%s p99=%s max=%s%s\n",
-		o.scenario, o.clients, o.duration, len(latencies), failures, float64(len(latencies))/o.duration.Seconds(),
+	fmt.Fprintf(o.Out, "scenario=%s clients=%d duration=%s requests=%d failed=%d rps=%.0f p50=%s p95=%s p99=%s max=%s%s\n",
+		o.Scenario, o.Clients, o.Duration, len(latencies), failures, float64(len(latencies))/o.Duration.Seconds(),
 		round(pct(0.50)), round(pct(0.95)), round(pct(0.99)), round(latencies[len(latencies)-1]), note)
 	return nil
 }

@@ -21,7 +21,7 @@ import (
 //	list-filtered  GET /api/v1/transactions?limit=20&direction=received&type=transfer
 //	history        GET /api/v1/wallet/history?limit=20
 //	wallet         GET /api/v1/wallet/user
-func runReads(ctx context.Context, hc *http.Client, o options) error {
+func runReads(ctx context.Context, hc *http.Client, o Options) error {
 	s, sc, err := fundedUsers(hc, o, "reads")
 	if err != nil {
 		return err
@@ -31,26 +31,26 @@ func runReads(ctx context.Context, hc *http.Client, o options) error {
 	if err := seedTransfers(hc, o, users); err != nil {
 		return err
 	}
-	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil {
+	if _, err := sc.settle(o.SettleTimeout, o.Quiet); err != nil {
 		return fmt.Errorf("after seeding: %w", err)
 	}
-	o.textf("seeded %d users, %d transfers, settled in %s\n", o.users, o.seedTransfers, time.Since(start).Round(time.Second))
+	o.textf("seeded %d users, %d transfers, settled in %s\n", o.Users, o.SeedTransfers, time.Since(start).Round(time.Second))
 
 	reads := []struct{ name, url string }{
-		{"list", o.txBase + "/api/v1/transactions?limit=20"},
-		{"list-filtered", o.txBase + "/api/v1/transactions?limit=20&direction=received&type=transfer"},
-		{"history", o.walletBase + "/api/v1/wallet/history?limit=20"},
-		{"wallet", o.walletBase + "/api/v1/wallet/user"},
+		{"list", o.TxBase + "/api/v1/transactions?limit=20"},
+		{"list-filtered", o.TxBase + "/api/v1/transactions?limit=20&direction=received&type=transfer"},
+		{"history", o.WalletBase + "/api/v1/wallet/history?limit=20"},
+		{"wallet", o.WalletBase + "/api/v1/wallet/user"},
 	}
 	for _, r := range reads {
 		do := func(client int) (time.Duration, error) {
 			return timed(hc, http.MethodGet, r.url, nil, users[client%len(users)].token)
 		}
-		o.runPhase(ctx, "warm-up", o.warmup, do)
-		res := o.runPhase(ctx, "measuring", o.duration, do)
+		o.runPhase(ctx, "warm-up", o.Warmup, do)
+		res := o.runPhase(ctx, "measuring", o.Duration, do)
 		ro := o
-		ro.scenario = "reads/" + r.name
-		if err := printLatencies(ro, res.latencies, res.failures, fmt.Sprintf(" stored=%d", o.seedTransfers)); err != nil {
+		ro.Scenario = "reads/" + r.name
+		if err := printLatencies(ro, res.latencies, res.failures, fmt.Sprintf(" stored=%d", o.SeedTransfers)); err != nil {
 			return err
 		}
 	}
@@ -63,7 +63,7 @@ func (s *transferScenario) fund() error {
 	for _, u := range s.users {
 		var err error
 		for range 100 {
-			if err = send(s.hc, http.MethodPost, s.o.txBase+"/api/v1/transactions/topup", body, u.token, http.StatusCreated, nil); err == nil {
+			if err = send(s.hc, http.MethodPost, s.o.TxBase+"/api/v1/transactions/topup", body, u.token, http.StatusCreated, nil); err == nil {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -75,13 +75,13 @@ func (s *transferScenario) fund() error {
 	return nil
 }
 
-// seedTransfers sends o.seedTransfers transfers of 0.01 between random pairs of users, o.clients at a
+// seedTransfers sends o.SeedTransfers transfers of 0.01 between random pairs of users, o.Clients at a
 // time; the pairs come from a generator seeded with 1, so every run stores the same history.
-func seedTransfers(hc *http.Client, o options, users []account) error {
+func seedTransfers(hc *http.Client, o Options, users []account) error {
 	rng := rand.New(rand.NewPCG(1, 1)) //nolint:gosec // a repeatable workload, not a secret
 	type pair struct{ from, to int }
-	pairs := make(chan pair, o.seedTransfers)
-	for range o.seedTransfers {
+	pairs := make(chan pair, o.SeedTransfers)
+	for range o.SeedTransfers {
 		from := rng.IntN(len(users))
 		to := (from + 1 + rng.IntN(len(users)-1)) % len(users)
 		pairs <- pair{from, to}
@@ -91,11 +91,11 @@ func seedTransfers(hc *http.Client, o options, users []account) error {
 		wg    sync.WaitGroup
 		first atomic.Value
 	)
-	for range o.clients {
+	for range o.Clients {
 		wg.Go(func() {
 			for p := range pairs {
 				body, _ := json.Marshal(map[string]any{"recipientId": users[p.to].id, "amount": "0.01"})
-				if err := send(hc, http.MethodPost, o.txBase+"/api/v1/transactions/transfer", body, users[p.from].token, http.StatusCreated, nil); err != nil {
+				if err := send(hc, http.MethodPost, o.TxBase+"/api/v1/transactions/transfer", body, users[p.from].token, http.StatusCreated, nil); err != nil {
 					first.CompareAndSwap(nil, err)
 					return
 				}
@@ -109,17 +109,17 @@ func seedTransfers(hc *http.Client, o options, users []account) error {
 	return nil
 }
 
-// fundedUsers signs up o.users users (their emails start with prefix), funds each and waits until the
+// fundedUsers signs up o.Users users (their emails start with prefix), funds each and waits until the
 // funding has settled, so that no transfer after it waits for money. It returns the transfer scenario
 // over them and the scraper that watched the settling.
-func fundedUsers(hc *http.Client, o options, prefix string) (*transferScenario, *scraper, error) {
-	sc, err := newScraper(o.metrics, o.base, o.txBase)
+func fundedUsers(hc *http.Client, o Options, prefix string) (*transferScenario, *scraper, error) {
+	sc, err := newScraper(o.Metrics, o.Base, o.TxBase)
 	if err != nil {
 		return nil, nil, err
 	}
-	users := make([]account, o.users)
+	users := make([]account, o.Users)
 	for i := range users {
-		if users[i], err = signup(hc, o.base, fmt.Sprintf("%s-%d-%d@example.com", prefix, time.Now().UnixNano(), i)); err != nil {
+		if users[i], err = signup(hc, o.Base, fmt.Sprintf("%s-%d-%d@example.com", prefix, time.Now().UnixNano(), i)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -127,7 +127,7 @@ func fundedUsers(hc *http.Client, o options, prefix string) (*transferScenario, 
 	if err := s.fund(); err != nil {
 		return nil, nil, err
 	}
-	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil {
+	if _, err := sc.settle(o.SettleTimeout, o.Quiet); err != nil {
 		return nil, nil, fmt.Errorf("after the funding: %w", err)
 	}
 	return s, sc, nil

@@ -26,8 +26,8 @@ import (
 // createdAt..completedAt), how long after the stream the last one ended, the list latencies while the
 // stream ran, the deepest each queue got (with -amqp: its ready messages, sampled every 250 ms) and
 // the stuck transactions the transactions service re-drove (transactions_redriven_total).
-func runSustained(ctx context.Context, hc *http.Client, o options) error {
-	if o.rate <= 0 || o.count <= 0 {
+func runSustained(ctx context.Context, hc *http.Client, o Options) error {
+	if o.Rate <= 0 || o.Count <= 0 {
 		return errors.New("sustained: -rate and -count must be positive")
 	}
 	s, sc, err := fundedUsers(hc, o, "sustained")
@@ -48,8 +48,8 @@ func runSustained(ctx context.Context, hc *http.Client, o options) error {
 		return err
 	}
 	var depths *queueDepths
-	if o.amqp != "" {
-		if depths, err = watchQueues(o.amqp); err != nil {
+	if o.AMQP != "" {
+		if depths, err = watchQueues(o.AMQP); err != nil {
 			return err
 		}
 		defer depths.stop()
@@ -60,7 +60,7 @@ func runSustained(ctx context.Context, hc *http.Client, o options) error {
 	readsDone := make(chan struct{})
 	go func() {
 		defer close(readsDone)
-		t := time.NewTicker(o.listEvery)
+		t := time.NewTicker(o.ListEvery)
 		defer t.Stop()
 		for i := 0; ; i++ {
 			select {
@@ -68,27 +68,27 @@ func runSustained(ctx context.Context, hc *http.Client, o options) error {
 				return
 			case <-t.C:
 			}
-			if d, err := timed(hc, http.MethodGet, o.txBase+"/api/v1/transactions?limit=20", nil, users[i%len(users)].token); err == nil {
+			if d, err := timed(hc, http.MethodGet, o.TxBase+"/api/v1/transactions?limit=20", nil, users[i%len(users)].token); err == nil {
 				lists = append(lists, d)
 			}
 		}
 	}()
 
-	rng := rand.New(rand.NewPCG(o.seed, o.seed)) //nolint:gosec // a repeatable workload, not a secret
+	rng := rand.New(rand.NewPCG(uint64(o.Seed), uint64(o.Seed))) //nolint:gosec // a repeatable workload, not a secret
 	var (
-		inFlight = make(chan struct{}, o.clients)
+		inFlight = make(chan struct{}, o.Clients)
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		posts    []time.Duration
 		failures atomic.Int64
 		late     int // transfers offered after their slot because -c were in flight
 	)
-	interval := time.Duration(float64(time.Second) / o.rate)
+	interval := time.Duration(float64(time.Second) / o.Rate)
 	start := time.Now()
-	for i := range o.count {
+	for i := range o.Count {
 		if ctx.Err() != nil {
 			wg.Wait()
-			return fmt.Errorf("stopped after %d of %d transfers: %w", i, o.count, ctx.Err())
+			return fmt.Errorf("stopped after %d of %d transfers: %w", i, o.Count, ctx.Err())
 		}
 		from := rng.IntN(len(users))
 		to := (from + 1 + rng.IntN(len(users)-1)) % len(users)
@@ -104,7 +104,7 @@ func runSustained(ctx context.Context, hc *http.Client, o options) error {
 			body, _ := json.Marshal(map[string]any{"recipientId": users[to].id, "amount": "0.01"})
 			var tx txView
 			t0 := time.Now()
-			err := send(hc, http.MethodPost, o.txBase+"/api/v1/transactions/transfer", body, users[from].token, http.StatusCreated, &tx)
+			err := send(hc, http.MethodPost, o.TxBase+"/api/v1/transactions/transfer", body, users[from].token, http.StatusCreated, &tx)
 			d := time.Since(t0)
 			if err != nil {
 				failures.Add(1)
@@ -118,7 +118,7 @@ func runSustained(ctx context.Context, hc *http.Client, o options) error {
 	}
 	wg.Wait()
 	streamEnd := time.Now()
-	if _, err := sc.settle(o.settleTimeout, o.quiet); err != nil {
+	if _, err := sc.settle(o.SettleTimeout, o.Quiet); err != nil {
 		return fmt.Errorf("after the stream: %w", err)
 	}
 	close(stopReads)
@@ -134,20 +134,20 @@ func runSustained(ctx context.Context, hc *http.Client, o options) error {
 	}
 	streamed := streamEnd.Sub(start)
 	o.textf("sustained: offered=%d in %s (%.1f/s, %d late for --clients) accepted=%d failed=%d users=%d seed=%d\n",
-		o.count, streamed.Round(100*time.Millisecond), float64(o.count)/streamed.Seconds(), late, len(posts), failures.Load(), o.users, o.seed)
+		o.Count, streamed.Round(100*time.Millisecond), float64(o.Count)/streamed.Seconds(), late, len(posts), failures.Load(), o.Users, o.Seed)
 	so := o
-	so.duration = streamed
-	so.scenario = "sustained/post"
+	so.Duration = streamed
+	so.Scenario = "sustained/post"
 	if err := printLatencies(so, posts, int(failures.Load()), ""); err != nil {
 		return err
 	}
-	so.scenario = "sustained/settle"
+	so.Scenario = "sustained/settle"
 	if err := printLatencies(so, settles, bad, fmt.Sprintf(" latency=server(createdAt..completedAt) last-terminal=%+.1fs-after-stream",
 		lastEnd.Sub(streamEnd).Seconds())); err != nil {
 		return err
 	}
-	so.scenario = "sustained/list"
-	if err := printLatencies(so, lists, 0, fmt.Sprintf(" every=%s", o.listEvery)); err != nil {
+	so.Scenario = "sustained/list"
+	if err := printLatencies(so, lists, 0, fmt.Sprintf(" every=%s", o.ListEvery)); err != nil {
 		return err
 	}
 	o.textf("sustained: stuck transactions re-driven=%.0f\n", redriven1-redriven0)

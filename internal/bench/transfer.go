@@ -40,7 +40,7 @@ import (
 //     measured at rest for -idle after the window and subtracted at its rate over the window.
 type transferScenario struct {
 	hc      *http.Client
-	o       options
+	o       Options
 	users   []account
 	watcher *finishWatcher // --wait metrics
 	streams *outcomes      // --wait stream
@@ -64,14 +64,14 @@ type txView struct {
 	CompletedAt *time.Time `json:"completedAt"`
 }
 
-func runTransfers(ctx context.Context, hc *http.Client, o options) error {
-	if o.wait != "poll" && o.wait != "metrics" && o.wait != "stream" {
-		return fmt.Errorf("unknown --wait %q (poll, stream or metrics)", o.wait)
+func runTransfers(ctx context.Context, hc *http.Client, o Options) error {
+	if o.Wait != "poll" && o.Wait != "metrics" && o.Wait != "stream" {
+		return fmt.Errorf("unknown --wait %q (poll, stream or metrics)", o.Wait)
 	}
 	var sc *scraper
-	if o.dbOps || o.wait == "metrics" {
+	if o.DBOps || o.Wait == "metrics" {
 		var err error
-		if sc, err = newScraper(o.metrics, o.base, o.txBase); err != nil {
+		if sc, err = newScraper(o.Metrics, o.Base, o.TxBase); err != nil {
 			return err
 		}
 	}
@@ -79,22 +79,22 @@ func runTransfers(ctx context.Context, hc *http.Client, o options) error {
 	if err := s.prepare(sc); err != nil {
 		return err
 	}
-	if o.wait == "stream" {
+	if o.Wait == "stream" {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		s.streams = newOutcomes()
 		payers := map[string]bool{}
-		for client := range o.clients {
+		for client := range o.Clients {
 			if from, _ := s.pair(client); !payers[from.id] {
 				payers[from.id] = true
-				if err := s.streams.listen(ctx, o.txBase, from.token); err != nil {
+				if err := s.streams.listen(ctx, o.TxBase, from.token); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	if o.wait == "metrics" {
-		w, err := startWatcher(sc, o.poll)
+	if o.Wait == "metrics" {
+		w, err := startWatcher(sc, o.Poll)
 		if err != nil {
 			return err
 		}
@@ -102,16 +102,16 @@ func runTransfers(ctx context.Context, hc *http.Client, o options) error {
 		s.watcher = w
 	}
 
-	o.runPhase(ctx, "warm-up", o.warmup, s.op)
+	o.runPhase(ctx, "warm-up", o.Warmup, s.op)
 	var before snapshot
-	if o.dbOps {
+	if o.DBOps {
 		var err error
-		if before, err = sc.settle(o.settleTimeout, o.quiet); err != nil {
+		if before, err = sc.settle(o.SettleTimeout, o.Quiet); err != nil {
 			return fmt.Errorf("after the warm-up: %w", err)
 		}
 	}
 	s.measuring.Store(true)
-	res := o.runPhase(ctx, "measuring", o.duration, s.op)
+	res := o.runPhase(ctx, "measuring", o.Duration, s.op)
 	s.measuring.Store(false)
 	if s.watcher != nil {
 		s.watcher.stop()
@@ -119,11 +119,11 @@ func runTransfers(ctx context.Context, hc *http.Client, o options) error {
 
 	var report *dbReport
 	if sc != nil {
-		after, err := sc.settle(o.settleTimeout, o.quiet)
+		after, err := sc.settle(o.SettleTimeout, o.Quiet)
 		if err != nil {
 			return fmt.Errorf("after the window: %w", err)
 		}
-		if o.dbOps {
+		if o.DBOps {
 			report = &dbReport{window: after.at.Sub(before.at), gross: after.ops.minus(before.ops, 1),
 				completed:  after.transfers.completed - before.transfers.completed,
 				failed:     after.transfers.failed - before.transfers.failed,
@@ -136,7 +136,7 @@ func runTransfers(ctx context.Context, hc *http.Client, o options) error {
 	}
 
 	latencies, failures, note := res.latencies, res.failures, ""
-	if o.wait == "metrics" {
+	if o.Wait == "metrics" {
 		lat, bad, _, err := s.readBack()
 		if err != nil {
 			return err
@@ -147,7 +147,7 @@ func runTransfers(ctx context.Context, hc *http.Client, o options) error {
 		return err
 	}
 	if report != nil {
-		report.print(o.out, o.json)
+		report.print(o.Out, o.JSON)
 	}
 	return nil
 }
@@ -155,13 +155,13 @@ func runTransfers(ctx context.Context, hc *http.Client, o options) error {
 // prepare makes the funded accounts: one per client, each sending 0.01 to the next client's account;
 // for hot-source and hot-destination one more, the one payer or payee of every client.
 func (s *transferScenario) prepare(sc *scraper) error {
-	n := s.o.clients
-	if s.o.scenario != "transfer" {
+	n := s.o.Clients
+	if s.o.Scenario != "transfer" {
 		n++
 	}
 	s.users = make([]account, n)
 	for i := range s.users {
-		u, err := signup(s.hc, s.o.base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i))
+		u, err := signup(s.hc, s.o.Base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i))
 		if err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func (s *transferScenario) prepare(sc *scraper) error {
 		time.Sleep(2 * time.Second) // let the funding settle before measuring transfers
 		return nil
 	}
-	if _, err := sc.settle(s.o.settleTimeout, s.o.quiet); err != nil {
+	if _, err := sc.settle(s.o.SettleTimeout, s.o.Quiet); err != nil {
 		return fmt.Errorf("after the funding: %w", err)
 	}
 	return nil
@@ -186,7 +186,7 @@ func (s *transferScenario) op(client int) (time.Duration, error) {
 	body, _ := json.Marshal(map[string]any{"recipientId": to.id, "amount": "0.01"})
 	var tx txView
 	t0 := time.Now()
-	if err := send(s.hc, http.MethodPost, s.o.txBase+"/api/v1/transactions/transfer", body, from.token, http.StatusCreated, &tx); err != nil {
+	if err := send(s.hc, http.MethodPost, s.o.TxBase+"/api/v1/transactions/transfer", body, from.token, http.StatusCreated, &tx); err != nil {
 		return 0, err
 	}
 	ticket := s.created.Add(1)
@@ -217,11 +217,11 @@ func (s *transferScenario) op(client int) (time.Duration, error) {
 		if tx.Status == "failed" || time.Now().After(deadline) {
 			return 0, fmt.Errorf("transfer %s ended %q", tx.ID, tx.Status)
 		}
-		time.Sleep(s.o.poll)
+		time.Sleep(s.o.Poll)
 		if measuring {
 			s.gets.Add(1)
 		}
-		if err := send(s.hc, http.MethodGet, s.o.txBase+"/api/v1/transactions/"+tx.ID, nil, from.token, http.StatusOK, &tx); err != nil {
+		if err := send(s.hc, http.MethodGet, s.o.TxBase+"/api/v1/transactions/"+tx.ID, nil, from.token, http.StatusOK, &tx); err != nil {
 			return 0, err
 		}
 	}
@@ -231,7 +231,7 @@ func (s *transferScenario) op(client int) (time.Duration, error) {
 // pair is the payer and the payee of a client's transfers: each pays the next (transfer), the first
 // account pays every client's own payee (hot-source), or every client pays the first (hot-destination).
 func (s *transferScenario) pair(client int) (from, to account) {
-	switch s.o.scenario {
+	switch s.o.Scenario {
 	case "hot-source":
 		return s.users[0], s.users[client+1]
 	case "hot-destination":
@@ -244,12 +244,12 @@ func (s *transferScenario) pair(client int) (from, to account) {
 // measureAside completes r with what is measured at rest, after the window: the background rate and,
 // with -wait poll, the cost of one status read.
 func (s *transferScenario) measureAside(sc *scraper, r *dbReport) error {
-	if s.o.idle > 0 {
+	if s.o.Idle > 0 {
 		b0, err := sc.snapshot()
 		if err != nil {
 			return err
 		}
-		time.Sleep(s.o.idle)
+		time.Sleep(s.o.Idle)
 		b1, err := sc.snapshot()
 		if err != nil {
 			return err
@@ -260,7 +260,7 @@ func (s *transferScenario) measureAside(sc *scraper, r *dbReport) error {
 			r.background[k] /= secs
 		}
 	}
-	if s.o.wait != "poll" || s.o.probeGets <= 0 {
+	if s.o.Wait != "poll" || s.o.ProbeGets <= 0 {
 		return nil
 	}
 	r.statusGets = s.gets.Load()
@@ -269,10 +269,10 @@ func (s *transferScenario) measureAside(sc *scraper, r *dbReport) error {
 		return err
 	}
 	token := s.users[0].token
-	for range s.o.probeGets {
+	for range s.o.ProbeGets {
 		id := make([]byte, 12)
 		_, _ = rand.Read(id)
-		err := send(s.hc, http.MethodGet, s.o.txBase+"/api/v1/transactions/"+hex.EncodeToString(id), nil, token, http.StatusNotFound, nil)
+		err := send(s.hc, http.MethodGet, s.o.TxBase+"/api/v1/transactions/"+hex.EncodeToString(id), nil, token, http.StatusNotFound, nil)
 		if err != nil {
 			return fmt.Errorf("status read probe: %w", err)
 		}
@@ -286,7 +286,7 @@ func (s *transferScenario) measureAside(sc *scraper, r *dbReport) error {
 		perGet = perGet.minus(r.background, p1.at.Sub(p0.at).Seconds())
 	}
 	for k := range perGet {
-		perGet[k] /= float64(s.o.probeGets)
+		perGet[k] /= float64(s.o.ProbeGets)
 	}
 	r.perGet = perGet
 	return nil
@@ -304,11 +304,11 @@ func (s *transferScenario) readBack() (latencies []time.Duration, bad int, lastE
 		wg       sync.WaitGroup
 		next     atomic.Int64
 	)
-	for range min(s.o.clients, 8) {
+	for range min(s.o.Clients, 8) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(txs); i = int(next.Add(1) - 1) {
 				var tx txView
-				err := send(s.hc, http.MethodGet, s.o.txBase+"/api/v1/transactions/"+txs[i].id, nil, txs[i].token, http.StatusOK, &tx)
+				err := send(s.hc, http.MethodGet, s.o.TxBase+"/api/v1/transactions/"+txs[i].id, nil, txs[i].token, http.StatusOK, &tx)
 				mu.Lock()
 				switch {
 				case err != nil:
