@@ -60,6 +60,7 @@ var Scenarios = map[string]string{
 	"transfer":        "POST /api/v1/transactions/transfer, then wait until it is terminal (latency = settle time); each client pays the next",
 	"hot-source":      "as transfer, every client paying from one account",
 	"hot-destination": "as transfer, every client paying one account",
+	"mixed":           "--users funded users at once, each client reading its list, wallet and history and sending 0.01 in turn (one summary per kind)",
 	"reads":           "store --seed-transfers transfers among --users users, then time the transaction list, the filtered list, the history and the wallet",
 	"sustained":       "offer --count transfers among --users users at --rate per second (open loop), then report settle times, queue depths and re-drives",
 }
@@ -128,6 +129,8 @@ func run(ctx context.Context, o Options) error {
 		return runTransfers(ctx, hc, o)
 	case "reads":
 		return runReads(ctx, hc, o)
+	case "mixed":
+		return runMixed(ctx, hc, o)
 	case "sustained":
 		return runSustained(ctx, hc, o)
 	default:

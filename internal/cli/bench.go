@@ -39,7 +39,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.Int(&o.Clients, "clients", "MINT_BENCH_CLIENTS", 32, "concurrent clients (sustained: most transfers in flight)")
 	f.Duration(&o.Duration, "duration", "MINT_BENCH_DURATION", 10*time.Second, "how long to measure (after the warm-up)")
 	f.Duration(&o.Warmup, "warmup", "MINT_BENCH_WARMUP", 2*time.Second, "load before measuring")
-	f.Int(&o.Users, "users", "MINT_BENCH_USERS", 100, "reads, sustained: users holding the history")
+	f.Int(&o.Users, "users", "MINT_BENCH_USERS", 100, "reads, sustained, mixed: the users holding the history or taking part")
 	f.Int(&o.SeedTransfers, "seed-transfers", "MINT_BENCH_SEED_TRANSFERS", 10000, "reads: transfers stored before the reads are measured")
 	f.Int(&o.Count, "count", "MINT_BENCH_COUNT", 3000, "sustained: transfers offered")
 	f.Float64(&o.Rate, "rate", "MINT_BENCH_RATE", 20, "sustained: transfers offered per second, whatever the system's pace")

@@ -30,6 +30,7 @@ func TestBench(t *testing.T) {
 		{"hot-source", []string{"--idle", "1s", "--probe-gets", "20"}, true},
 		{"hot-destination", []string{"--db-ops=false", "--wait", "stream"}, false},
 		{"transfer", []string{"--db-ops=false", "--wait", "stream"}, false},
+		{"mixed", []string{"--users", "4"}, false},
 	} {
 		t.Run(tt.scenario, func(t *testing.T) {
 			args := append([]string{"bench", "--base", p.base, "--scenario", tt.scenario, "--clients", "4",
@@ -39,12 +40,23 @@ func TestBench(t *testing.T) {
 				t.Fatalf("mint bench: exit %d\n%s%s", code, stdout, stderr)
 			}
 			lines := strings.Split(strings.TrimSpace(stdout), "\n")
-			var s summary
-			if err := json.Unmarshal([]byte(lines[0]), &s); err != nil {
-				t.Fatalf("summary %q: %v", lines[0], err)
+			// One summary, or for mixed one per kind of request ("mixed/list", …).
+			kinds := 1
+			if tt.scenario == "mixed" {
+				kinds = 4
 			}
-			if s.Scenario != tt.scenario || s.Requests == 0 || s.Failed != 0 || s.PerSecond <= 0 || s.P50Ms <= 0 || s.P99Ms < s.P50Ms {
-				t.Errorf("summary %+v", s)
+			if len(lines) < kinds {
+				t.Fatalf("%d lines, want at least %d:\n%s", len(lines), kinds, stdout)
+			}
+			for _, line := range lines[:kinds] {
+				var s summary
+				if err := json.Unmarshal([]byte(line), &s); err != nil {
+					t.Fatalf("summary %q: %v", line, err)
+				}
+				if (s.Scenario != tt.scenario && !strings.HasPrefix(s.Scenario, tt.scenario+"/")) || s.Requests == 0 || s.Failed != 0 ||
+					s.PerSecond <= 0 || s.P50Ms <= 0 || s.P99Ms < s.P50Ms {
+					t.Errorf("summary %+v", s)
+				}
 			}
 			if !tt.dbReport {
 				return
