@@ -12,7 +12,6 @@ const SIGNED_IN = "mint.signedIn";
 
 const state = {
   user: null,
-  wallet: null,
   stream: null,
   streamRetry: 0,
   txOffset: 0,
@@ -227,7 +226,7 @@ function signedOut(message) {
   localStorage.removeItem(SIGNED_IN);
   closeStream();
   clearTimeout(state.walletRetry);
-  Object.assign(state, { user: null, wallet: null, recipient: null, txItems: new Map(), watch: new Map(), ended: new Map(), latest: new Map() });
+  Object.assign(state, { user: null, recipient: null, txItems: new Map(), watch: new Map(), ended: new Map(), latest: new Map() });
   for (const f of document.querySelectorAll("form")) { f.reset(); clearErrors(f); }
   for (const s of document.querySelectorAll(".status")) s.textContent = "";
   $("tx-list").replaceChildren();
@@ -248,7 +247,6 @@ async function loadWallet(attempt = 0) {
   const note = $("wallet-note");
   try {
     const w = await api("GET", "/api/v1/wallet/user");
-    state.wallet = w;
     const cents = amountOf(w.balance);
     $("balance").textContent = formatCents(cents);
     $("balance").dataset.cents = String(cents);
@@ -540,10 +538,6 @@ function amountField(form, id) {
   return parsed.text;
 }
 
-function newKey() {
-  return crypto.randomUUID();
-}
-
 async function sendMoney(form, path, body, key, describe) {
   const status = formParts(form).status;
   const t = await api("POST", path, body, { "Idempotency-Key": key });
@@ -559,7 +553,7 @@ async function sendMoney(form, path, body, key, describe) {
 // Each form keeps its Idempotency-Key until the server has answered, so a retry after a lost
 // answer cannot pay twice; a new entry gets a new key.
 function keyFor(form) {
-  if (!form.dataset.key) form.dataset.key = newKey();
+  if (!form.dataset.key) form.dataset.key = crypto.randomUUID();
   return form.dataset.key;
 }
 
