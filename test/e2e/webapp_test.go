@@ -40,6 +40,8 @@ func TestWebWallet(t *testing.T) {
 	bob.waitJS("B's received transfers", `document.getElementById("tx-range").textContent === "1–1 of 1" &&
 		document.querySelector("#tx-list li").textContent.includes("Received · lunch")`)
 	bob.click(`#nav a[data-view="profile"]`)
+	bob.waitJS("the profile form filled in", `!document.getElementById("view-profile").hidden &&
+		document.getElementById("profile-firstName").value === "Ben"`)
 	bob.clear("profile-firstName")
 	bob.fill("profile-firstName", "Benjamin")
 	bob.click("#profile-form button[type=submit]")
