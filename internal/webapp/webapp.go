@@ -57,7 +57,6 @@ func Handler() http.Handler {
 	if !ok {
 		panic("webapp: the embedded site has no index.html")
 	}
-	page.contentType = "text/html; charset=utf-8"
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := page

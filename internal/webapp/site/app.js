@@ -306,10 +306,14 @@ function renderTransactions() {
   const list = $("tx-list");
   list.replaceChildren(...[...state.txItems.values()].map(txRow));
   $("tx-empty").hidden = state.txItems.size > 0;
-  const from = state.txTotal === 0 ? 0 : state.txOffset + 1;
-  $("tx-range").textContent = `${from}–${state.txOffset + state.txItems.size} of ${state.txTotal}`;
-  $("tx-prev").disabled = state.txOffset === 0;
-  $("tx-next").disabled = state.txOffset + PAGE >= state.txTotal;
+  showPager("tx", state.txOffset, state.txItems.size, state.txTotal);
+}
+
+// showPager shows which of total a page starting at offset holds, and which way it can turn.
+function showPager(prefix, offset, shown, total) {
+  $(`${prefix}-range`).textContent = `${total === 0 ? 0 : offset + 1}–${offset + shown} of ${total}`;
+  $(`${prefix}-prev`).disabled = offset === 0;
+  $(`${prefix}-next`).disabled = offset + PAGE >= total;
 }
 
 function txRow(t) {
@@ -446,10 +450,7 @@ async function loadHistory() {
     });
     $("history-rows").replaceChildren(...rows);
     $("history-empty").hidden = rows.length > 0;
-    const from = page.total === 0 ? 0 : state.historyOffset + 1;
-    $("history-range").textContent = `${from}–${state.historyOffset + rows.length} of ${page.total}`;
-    $("history-prev").disabled = state.historyOffset === 0;
-    $("history-next").disabled = state.historyOffset + PAGE >= page.total;
+    showPager("history", state.historyOffset, rows.length, page.total);
   } catch (err) {
     if (!(err instanceof Problem) || !state.user) return;
     alert.textContent = plainProblem(err);
