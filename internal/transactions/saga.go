@@ -87,13 +87,14 @@ func eventTxID(typ, eventID, hex string) (bson.ObjectID, error) {
 // (a duplicate) or overtaken (finalized already): nothing to do.
 //
 // transaction.created carries the transaction, so the first try needs no read: the update is guarded
-// by the pending status and by every field the wallet acts on, so it applies only if the event says
+// by the pending status and by every field of the transaction, so it applies only if the event says
 // what is stored. When it matches nothing, the transaction is read and the step decided on what is
 // stored (a duplicate, a transaction moved on, or an event that contradicts the record).
 func (s *Service) beginProcessing(ctx context.Context, id bson.ObjectID, data contract.TransactionData) error {
 	now := s.now()
 	d, err := moveTo(txDoc{ID: id, Type: data.Type, UserID: data.UserID, RecipientID: data.RecipientID, Amount: data.Amount,
-		Currency: data.Currency, Status: contract.StatusPending, CreatedAt: data.CreatedAt}, contract.StatusProcessing, "", now)
+		Currency: data.Currency, Description: data.Description, Status: contract.StatusPending, CreatedAt: data.CreatedAt.UTC()},
+		contract.StatusProcessing, "", now)
 	if err != nil {
 		return err
 	}

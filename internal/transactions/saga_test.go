@@ -2,6 +2,7 @@ package transactions
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -221,5 +222,85 @@ func TestCreatedEventIsCheckedAgainstTheRecord(t *testing.T) {
 	})
 	if len(amounts) != 1 || amounts[0] != d.Amount {
 		t.Fatalf("transaction.processing amounts %v, want one of %d (the stored amount)", amounts, d.Amount)
+	}
+}
+
+// completedData returns what each transaction.completed published for txID carries.
+func (h *harness) completedData(txID string) []contract.TransactionData {
+	var out []contract.TransactionData
+	h.messages.Range(func(_, v any) bool {
+		msg := v.(bus.Message)
+		var d contract.TransactionData
+		if msg.Type == contract.TransactionCompleted {
+			if _, err := event.Decode(msg, &d); err == nil && d.ID == txID {
+				out = append(out, d)
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// TestFinalizingFromWhatItWrote: the process that moved a transaction to processing finalizes it from
+// the document it wrote, without reading it. The completion event still carries the transaction as
+// stored, every field of it; and when another writer (a replica) ended the transaction meanwhile, the
+// guess misses and the stored outcome stands.
+func TestFinalizingFromWhatItWrote(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	u := h.newUser()
+
+	id := bson.NewObjectID()
+	d := h.insertPending(id, u)
+	if _, err := h.mod.svc.store.txs.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "description", Value: "rent, March"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	d.Description = "rent, March"
+	h.publish(ctx, contract.TransactionEvents, contract.TransactionCreated, d.data())
+	h.waitStatus(u, id.Hex(), contract.StatusCompleted)
+	h.expectPublished(contract.TransactionCompleted, id.Hex(), 1)
+	if got, want := h.completedData(id.Hex()), h.dbTx(id.Hex()).data(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Fatalf("transaction.completed carries %+v, want the stored %+v", got, want)
+	}
+
+	// Ended by another writer while this process remembers it in processing.
+	raced := bson.NewObjectID()
+	h.wallet.plan(raced.Hex(), answer{}) // no answer: it stays in processing
+	h.publish(ctx, contract.TransactionEvents, contract.TransactionCreated, h.insertPending(raced, u).data())
+	h.eventually("in processing", func() bool { return h.dbTx(raced.Hex()).Status == contract.StatusProcessing })
+	if _, err := h.mod.svc.store.txs.UpdateOne(ctx, bson.D{{Key: "_id", Value: raced}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "status", Value: contract.StatusFailed}, {Key: "failureReason", Value: contract.ReasonInsufficientFunds}}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.publish(ctx, contract.WalletEvents, contract.WalletTxFinalized,
+		contract.WalletFinalizedData{TransactionID: raced.Hex(), Outcome: contract.OutcomeApplied})
+	h.settle(u)
+	if got := h.dbTx(raced.Hex()); got.Status != contract.StatusFailed || got.FailureReason != contract.ReasonInsufficientFunds {
+		t.Fatalf("the stored outcome was overwritten: %+v", got)
+	}
+	h.expectPublished(contract.TransactionCompleted, raced.Hex(), 0)
+}
+
+// TestCreatedEventMustMatchEveryField: a transaction.created whose description or creation time differs
+// from the stored transaction does not begin processing from its copy; the completion carries what is
+// stored.
+func TestCreatedEventMustMatchEveryField(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	u := h.newUser()
+	for name, forge := range map[string]func(*contract.TransactionData){
+		"description":   func(d *contract.TransactionData) { d.Description = "forged" },
+		"creation time": func(d *contract.TransactionData) { d.CreatedAt = d.CreatedAt.Add(-time.Hour) },
+	} {
+		id := bson.NewObjectID()
+		forged := h.insertPending(id, u).data()
+		forge(&forged)
+		h.publish(ctx, contract.TransactionEvents, contract.TransactionCreated, forged)
+		h.waitStatus(u, id.Hex(), contract.StatusCompleted)
+		h.expectPublished(contract.TransactionCompleted, id.Hex(), 1)
+		if got, want := h.completedData(id.Hex()), h.dbTx(id.Hex()).data(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+			t.Errorf("forged %s: transaction.completed carries %+v, want the stored %+v", name, got, want)
+		}
 	}
 }

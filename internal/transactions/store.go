@@ -82,10 +82,52 @@ var errDuplicate = errors.New("duplicate _id")
 
 // store runs the queries. Collections: transactions, idempotency_keys, users.
 type store struct {
-	txs   *mongo.Collection
-	keys  *mongo.Collection
-	users *mongo.Collection
-	known knownUsers
+	txs     *mongo.Collection
+	keys    *mongo.Collection
+	users   *mongo.Collection
+	known   knownUsers
+	writing lastWritten
+}
+
+// maxLastWritten bounds lastWritten; past it the memory starts afresh.
+const maxLastWritten = 1 << 14
+
+// lastWritten remembers the transactions this process moved on, as it wrote them, until they end: the
+// wallet's answer usually comes back to the process that asked, and finalizing then needs no read. A
+// remembered document is only a first guess, never older than what is stored, since a status only moves
+// forward: the step is written guarded by the status it holds, and a miss (another replica moved it on)
+// forgets it and reads the stored one. Every other field a step or its event takes from the guess never
+// changes after the insert.
+type lastWritten struct {
+	mu   sync.Mutex
+	docs map[bson.ObjectID]txDoc
+}
+
+// remember keeps d as this process wrote it, or forgets it once it has ended.
+func (w *lastWritten) remember(d txDoc) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if isTerminal(d.Status) {
+		delete(w.docs, d.ID)
+		return
+	}
+	if w.docs == nil || len(w.docs) >= maxLastWritten {
+		w.docs = map[bson.ObjectID]txDoc{}
+	}
+	w.docs[d.ID] = d
+}
+
+func (w *lastWritten) get(id bson.ObjectID) (txDoc, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, ok := w.docs[id]
+	return d, ok
+}
+
+func (w *lastWritten) forget(id bson.ObjectID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.docs, id)
 }
 
 // maxKnownUsers bounds knownUsers; past it the set starts afresh.
@@ -191,12 +233,16 @@ const maxStepTries = 5
 // read, together with the step's event in the outbox: one single-document update, so a crash cannot split
 // the state from its event, and a duplicate or concurrent writer matches nothing. When the guard misses,
 // it reads again and asks decide again. It returns the document after the step, and false when decide
-// found nothing to do.
+// found nothing to do. The first try starts from the document as this process last wrote it, when it
+// remembers one (lastWritten), instead of reading it.
 func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur txDoc) (step, bool, error)) (txDoc, bool, error) {
 	for range maxStepTries {
-		cur, err := s.txByID(ctx, id)
-		if err != nil {
-			return cur, false, err
+		cur, guessed := s.writing.get(id)
+		if !guessed {
+			var err error
+			if cur, err = s.txByID(ctx, id); err != nil {
+				return cur, false, err
+			}
 		}
 		st, ok, err := decide(cur)
 		if err != nil || !ok {
@@ -208,26 +254,35 @@ func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur t
 			return cur, false, fmt.Errorf("transaction %s %s → %s: %w", id.Hex(), cur.Status, st.Next.Status, err)
 		}
 		if res.MatchedCount == 1 {
+			s.writing.remember(st.Next)
 			return st.Next, true, nil
 		}
+		s.writing.forget(id)
 	}
 	return txDoc{}, false, fmt.Errorf("transaction %s: status kept changing under %d tries", id.Hex(), maxStepTries)
 }
 
-// begin moves d from pending to processing with its event ev, guarded by the pending status and by the
-// fields the wallet acts on (type, parties, amount, currency) as d states them, so that an event whose
-// copy of the transaction differs from the stored one changes nothing. It reports whether it matched.
+// begin moves d from pending to processing with its event ev, guarded by the pending status and by
+// every field d states (type, parties, amount, currency, description, creation time), so that an event
+// whose copy of the transaction differs from the stored one changes nothing, and a match leaves d as
+// stored. It reports whether it matched.
 func (s *store) begin(ctx context.Context, d txDoc, ev event.Event) (bool, error) {
 	filter := bson.D{{Key: "_id", Value: d.ID}, {Key: "status", Value: contract.StatusPending}, {Key: "type", Value: d.Type},
-		{Key: "userId", Value: d.UserID}, {Key: "amount", Value: d.Amount}, {Key: "currency", Value: d.Currency}}
-	if d.RecipientID != "" {
-		filter = append(filter, bson.E{Key: "recipientId", Value: d.RecipientID})
-	} else {
-		filter = append(filter, bson.E{Key: "recipientId", Value: bson.D{{Key: "$exists", Value: false}}})
+		{Key: "userId", Value: d.UserID}, {Key: "amount", Value: d.Amount}, {Key: "currency", Value: d.Currency},
+		{Key: "createdAt", Value: d.CreatedAt}}
+	for _, f := range []struct{ key, value string }{{"recipientId", d.RecipientID}, {"description", d.Description}} {
+		if f.value != "" {
+			filter = append(filter, bson.E{Key: f.key, Value: f.value})
+		} else {
+			filter = append(filter, bson.E{Key: f.key, Value: bson.D{{Key: "$exists", Value: false}}})
+		}
 	}
 	res, err := s.txs.UpdateOne(ctx, filter, outbox.Push(bson.D{{Key: "$set", Value: movedFields(d)}}, ev))
 	if err != nil {
 		return false, fmt.Errorf("transaction %s pending → processing: %w", d.ID.Hex(), err)
+	}
+	if res.MatchedCount == 1 {
+		s.writing.remember(d)
 	}
 	return res.MatchedCount == 1, nil
 }
