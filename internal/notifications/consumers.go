@@ -153,10 +153,12 @@ func (m *Module) owe(ctx context.Context, eventID string, mails ...owed) error {
 	if err != nil {
 		return err
 	}
+	var fresh []Mail
 	for i, mail := range records {
 		if isNew[i] {
-			m.deliver.handOver(ctx, mail)
+			fresh = append(fresh, mail)
 		}
 	}
+	m.deliver.handOver(ctx, fresh)
 	return nil
 }

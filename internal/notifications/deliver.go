@@ -53,7 +53,7 @@ type deliverer struct {
 	poll     time.Duration
 	lease    time.Duration
 	parallel int
-	fresh    chan Mail // mails just recorded, attempted without looking for them
+	fresh    chan []Mail // the mails each event just recorded, attempted without looking for them
 
 	mu       sync.Mutex
 	expected map[string]time.Time // mail id → when this deliverer knows it will be due: a retry, a mail not handed over
@@ -64,12 +64,16 @@ func (d *deliverer) leaseEnd(now time.Time) time.Time {
 	return now.Add(d.lease).UTC().Truncate(time.Millisecond)
 }
 
-// handOver gives the deliverer a mail just recorded under its lease (NextAttemptAt = leaseEnd), to be
-// sent now. It waits while the deliverer is busy — back-pressure on the event queue rather than a mail
-// left until its lease ends — except when ctx ends: the mail is then due when its lease ends.
-func (d *deliverer) handOver(ctx context.Context, m Mail) {
+// handOver gives the deliverer the mails one event just recorded under its lease (NextAttemptAt =
+// leaseEnd), to be sent now, together. It waits while the deliverer is busy — back-pressure on the
+// event queue rather than mails left until their lease ends — except when ctx ends: the mails are then
+// due when their lease ends.
+func (d *deliverer) handOver(ctx context.Context, mails []Mail) {
+	if len(mails) == 0 {
+		return
+	}
 	select {
-	case d.fresh <- m:
+	case d.fresh <- mails:
 	case <-ctx.Done():
 	}
 }
@@ -119,12 +123,12 @@ func (d *deliverer) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
-		case m := <-d.fresh:
-			batch := []Mail{m}
-			for len(batch) < batchSize && len(d.fresh) > 0 {
-				batch = append(batch, <-d.fresh)
+		case group := <-d.fresh:
+			groups := [][]Mail{group}
+			for len(groups) < batchSize && len(d.fresh) > 0 {
+				groups = append(groups, <-d.fresh)
 			}
-			d.attemptAll(ctx, batch)
+			d.attemptAll(ctx, groups)
 		}
 	}
 }
@@ -142,15 +146,19 @@ func (d *deliverer) deliverDue(ctx context.Context) bool {
 		d.expectDue(anyMail, d.now())
 		return false
 	}
-	d.attemptAll(ctx, mails)
+	groups := make([][]Mail, len(mails))
+	for i, m := range mails {
+		groups[i] = []Mail{m}
+	}
+	d.attemptAll(ctx, groups)
 	return len(mails) == batchSize && ctx.Err() == nil
 }
 
-// attemptAll makes one attempt at each of mails, at most parallel at a time.
-func (d *deliverer) attemptAll(ctx context.Context, mails []Mail) {
+// attemptAll makes one attempt at each group of mails, at most parallel groups at a time.
+func (d *deliverer) attemptAll(ctx context.Context, groups [][]Mail) {
 	sem := make(chan struct{}, d.parallel)
 	var wg sync.WaitGroup
-	for _, m := range mails {
+	for _, g := range groups {
 		if ctx.Err() != nil {
 			break
 		}
@@ -158,7 +166,7 @@ func (d *deliverer) attemptAll(ctx context.Context, mails []Mail) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			d.attempt(ctx, m)
+			d.attempt(ctx, g)
 		}()
 	}
 	wg.Wait()
@@ -178,51 +186,87 @@ func (d *deliverer) claim(ctx context.Context, m Mail, now time.Time) (bool, err
 	return d.store.renew(ctx, m.ID, m.NextAttemptAt, d.leaseEnd(now))
 }
 
-// attempt sends m once and records the outcome. The window in which a mail can go out twice is the
-// time between the server's acceptance and markSent (one database write): a crash exactly there sends
-// it again when its lease ends, with the same Message-ID, so the receiving side can drop the copy.
-func (d *deliverer) attempt(ctx context.Context, m Mail) {
+// attempt sends each of mails once, at the same time, and records their outcomes in one write. The
+// window in which a mail can go out twice is the time between the server's acceptance and that write:
+// the rest of its group's SMTP conversations (the two mails of a transfer go out together), then one
+// database write. A crash there sends it again when its lease ends, with the same Message-ID, so the
+// receiving side can drop the copy.
+func (d *deliverer) attempt(ctx context.Context, mails []Mail) {
+	outcomes := make([]attempted, len(mails))
+	var wg sync.WaitGroup
+	for i, m := range mails {
+		wg.Go(func() { outcomes[i] = d.send(ctx, m) })
+	}
+	wg.Wait()
+	var done []attempted
+	for _, o := range outcomes {
+		if o.tried {
+			done = append(done, o)
+		}
+	}
+	if len(done) == 0 {
+		return
+	}
+	// A write after a successful send must not be lost to a stopping process: it is what prevents a resend.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := d.store.recordAttempts(wctx, done); err != nil {
+		for _, o := range done {
+			if o.State == StateSent {
+				d.logger.ErrorContext(ctx, "mail sent but not recorded as sent: it will be sent again when its lease ends",
+					"mail_id", o.ID, "err", err)
+			} else {
+				d.logger.WarnContext(ctx, "cannot record a failed attempt; the mail is retried when its lease ends",
+					"mail_id", o.ID, "err", err)
+			}
+		}
+	}
+}
+
+// attempted is the outcome of one send attempt, as recordAttempts stores it.
+type attempted struct {
+	ID            string
+	tried         bool   // claimed and attempted; false when another sender has it or the claim failed
+	State         string // StateSent, StatePending (to retry at NextAttemptAt) or StateDead
+	Attempts      int
+	At            time.Time // when it was sent
+	NextAttemptAt time.Time
+	LastError     string
+}
+
+// send claims m and sends it once, and says what to record.
+func (d *deliverer) send(ctx context.Context, m Mail) attempted {
 	ctx = observe.WithTraceParent(ctx, m.TraceParent) // its log lines belong to the trace of the event that owed it
 	now := d.now()
 	claimed, err := d.claim(ctx, m, now)
 	if err != nil {
 		d.expectDue(m.ID, now) // the database is away: the mail stays pending, tried again at a poll
-		return
+		return attempted{}
 	}
 	if !claimed {
-		return // another sender has it
+		return attempted{} // another sender has it
 	}
 	start := time.Now()
 	sendErr := d.sender.Send(ctx, mailer.Mail{ID: m.ID, MessageID: m.MessageID, Template: m.Template, From: m.From,
 		To: m.To, ToName: m.ToName, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: d.now()})
 	took := time.Since(start)
-	attempts := m.Attempts + 1
-	// A write after a successful send must not be lost to a stopping process: it is what prevents a resend.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
+	out := attempted{ID: m.ID, tried: true, Attempts: m.Attempts + 1}
 	if sendErr == nil {
 		d.metrics.attempt(m.Template, resultSent, took)
-		if err := d.store.markSent(wctx, m.ID, attempts, d.now()); err != nil {
-			d.logger.ErrorContext(ctx, "mail sent but not recorded as sent: it will be sent again when its lease ends",
-				"mail_id", m.ID, "err", err)
-		}
-		return
+		out.State, out.At = StateSent, d.now()
+		return out
 	}
-	dead := attempts >= d.retry.MaxAttempts
-	next := d.now().Add(d.retry.delay(attempts))
-	if dead {
+	out.State, out.NextAttemptAt, out.LastError = StatePending, d.now().Add(d.retry.delay(out.Attempts)), sendErr.Error()
+	if out.Attempts >= d.retry.MaxAttempts {
+		out.State = StateDead
 		d.metrics.attempt(m.Template, resultDead, took)
 		d.logger.ErrorContext(ctx, "giving up on a mail; set its state back to pending to send it again", "mail_id", m.ID,
-			"template", m.Template, "attempts", attempts, "err", sendErr)
-	} else {
-		d.metrics.attempt(m.Template, resultRetry, took)
-		d.logger.WarnContext(ctx, "mail not sent; will retry", "mail_id", m.ID, "template", m.Template, "attempts", attempts,
-			"retry_at", next, "err", sendErr)
+			"template", m.Template, "attempts", out.Attempts, "err", sendErr)
+		return out
 	}
-	if !dead {
-		d.expectDue(m.ID, next)
-	}
-	if err := d.store.markFailed(wctx, m.ID, attempts, next, dead, sendErr.Error()); err != nil {
-		d.logger.WarnContext(ctx, "cannot record a failed attempt; the mail is retried when its lease ends", "mail_id", m.ID, "err", err)
-	}
+	d.metrics.attempt(m.Template, resultRetry, took)
+	d.logger.WarnContext(ctx, "mail not sent; will retry", "mail_id", m.ID, "template", m.Template, "attempts", out.Attempts,
+		"retry_at", out.NextAttemptAt, "err", sendErr)
+	d.expectDue(m.ID, out.NextAttemptAt)
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -65,6 +66,36 @@ var errUnknownUser = errors.New("notifications: user not known yet (its user.sig
 type store struct {
 	users *mongo.Collection
 	mails *mongo.Collection
+	known knownUsers
+}
+
+// maxKnownUsers bounds knownUsers; past it the memory starts afresh.
+const maxKnownUsers = 1 << 16
+
+// knownUsers remembers users as stored. A user is written once, by the first user.signup consumed, and
+// never changed or removed, so a remembered one is never stale, and mailing frequent correspondents
+// needs no query.
+type knownUsers struct {
+	mu    sync.Mutex
+	users map[string]User
+}
+
+func (k *knownUsers) get(id string) (User, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	u, ok := k.users[id]
+	return u, ok
+}
+
+func (k *knownUsers) add(users ...User) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.users == nil || len(k.users)+len(users) > maxKnownUsers {
+		k.users = map[string]User{}
+	}
+	for _, u := range users {
+		k.users[u.ID] = u
+	}
 }
 
 func newStore(ctx context.Context, db *mongo.Database) (*store, error) {
@@ -75,15 +106,29 @@ func newStore(ctx context.Context, db *mongo.Database) (*store, error) {
 
 // addUser records u once; a redelivered user.signup changes nothing.
 func (s *store) addUser(ctx context.Context, u User) error {
-	if _, err := s.users.InsertOne(ctx, u); err != nil && !mongox.IsDuplicateKey(err) {
+	_, err := s.users.InsertOne(ctx, u)
+	switch {
+	case err == nil:
+		s.known.add(u)
+	case !mongox.IsDuplicateKey(err): // a duplicate: the first one stored stays, whatever this one says
 		return fmt.Errorf("insert user %s: %w", u.ID, err)
 	}
 	return nil
 }
 
-// usersByID returns the users with ids, in that order, with one query; errUnknownUser names the first
-// one missing.
+// usersByID returns the users with ids, in that order, with one query for those not remembered;
+// errUnknownUser names the first one missing.
 func (s *store) usersByID(ctx context.Context, ids ...string) ([]User, error) {
+	out := make([]User, len(ids))
+	remembered := true
+	for i, id := range ids {
+		var ok bool
+		out[i], ok = s.known.get(id)
+		remembered = remembered && ok
+	}
+	if remembered {
+		return out, nil
+	}
 	cur, err := s.users.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
 		return nil, fmt.Errorf("find users %v: %w", ids, err)
@@ -92,7 +137,7 @@ func (s *store) usersByID(ctx context.Context, ids ...string) ([]User, error) {
 	if err := cur.All(ctx, &found); err != nil {
 		return nil, fmt.Errorf("read users %v: %w", ids, err)
 	}
-	out := make([]User, len(ids))
+	s.known.add(found...)
 	for i, id := range ids {
 		j := slices.IndexFunc(found, func(u User) bool { return u.ID == id })
 		if j < 0 {
@@ -171,25 +216,22 @@ func (s *store) renew(ctx context.Context, id string, leaseEnd, newEnd time.Time
 	return res.ModifiedCount == 1, nil
 }
 
-func (s *store) markSent(ctx context.Context, id string, attempts int, at time.Time) error {
-	_, err := s.mails.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StatePending}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: StateSent}, {Key: "sentAt", Value: at}, {Key: "attempts", Value: attempts}}},
-			{Key: "$unset", Value: bson.D{{Key: "lastError", Value: ""}}}})
-	if err != nil {
-		return fmt.Errorf("mark mail %s sent: %w", id, err)
+// recordAttempts stores the outcome of each attempt in one write, each guarded by the mail still
+// being pending: sent (and when), or failed (due again at its next attempt, or dead).
+func (s *store) recordAttempts(ctx context.Context, outcomes []attempted) error {
+	models := make([]mongo.WriteModel, len(outcomes))
+	for i, o := range outcomes {
+		update := bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: o.State}, {Key: "sentAt", Value: o.At},
+			{Key: "attempts", Value: o.Attempts}}}, {Key: "$unset", Value: bson.D{{Key: "lastError", Value: ""}}}}
+		if o.State != StateSent {
+			update = bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: o.State}, {Key: "attempts", Value: o.Attempts},
+				{Key: "nextAttemptAt", Value: o.NextAttemptAt}, {Key: "lastError", Value: o.LastError}}}}
+		}
+		models[i] = mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: o.ID}, {Key: "state", Value: StatePending}}).
+			SetUpdate(update)
 	}
-	return nil
-}
-
-// markFailed records a failed attempt: the mail is due again at next, or dead when dead is set.
-func (s *store) markFailed(ctx context.Context, id string, attempts int, next time.Time, dead bool, cause string) error {
-	set := bson.D{{Key: "attempts", Value: attempts}, {Key: "nextAttemptAt", Value: next}, {Key: "lastError", Value: cause}}
-	if dead {
-		set = append(set, bson.E{Key: "state", Value: StateDead})
-	}
-	_, err := s.mails.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StatePending}}, bson.D{{Key: "$set", Value: set}})
-	if err != nil {
-		return fmt.Errorf("record failed attempt of mail %s: %w", id, err)
+	if _, err := s.mails.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("record the attempts at %d mails: %w", len(outcomes), err)
 	}
 	return nil
 }
