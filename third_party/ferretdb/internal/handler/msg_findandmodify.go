@@ -173,6 +173,8 @@ func (h *Handler) findAndModifyDocument(ctx context.Context, params *common.Find
 			return nil, lazyerrors.Error(err)
 		}
 
+		iter.Close() // Mint: the query ends before the write (see PATCHES.md)
+
 		if doc != nil {
 			if _, err = c.DeleteAll(ctx, &backends.DeleteAllParams{IDs: []any{must.NotFail(doc.Get("_id"))}}); err != nil {
 				return nil, lazyerrors.Error(err)

@@ -50,15 +50,19 @@ func UpdateDocument(ctx context.Context, c backends.Collection, cmd string, iter
 
 	isFindAndModify := (strings.ToLower(cmd) == "findandmodify")
 
-	for {
+	// Mint: read every matching document and close the query before the first write (see PATCHES.md).
+	docs, err := iterator.ConsumeValues(iter)
+	if err != nil {
+		return nil, lazyerrors.Error(err)
+	}
+
+	for i := 0; ; i++ {
 		var upsert, modified bool
 
-		_, doc, err := iter.Next()
-		if err != nil {
-			if !errors.Is(err, iterator.ErrIteratorDone) {
-				return nil, lazyerrors.Error(err)
-			}
-
+		var doc *types.Document
+		if i < len(docs) {
+			doc = docs[i]
+		} else {
 			if result.Matched.Count == 0 && param.Upsert {
 				upsert = true
 				doc = must.NotFail(types.NewDocument())
