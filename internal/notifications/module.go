@@ -52,7 +52,8 @@ type Config struct {
 	// PollInterval is how often the sender looks for mails whose retry is due (default 1 s); new mails
 	// are sent at once.
 	PollInterval time.Duration
-	// Parallel is how many mails are sent at the same time (default 4).
+	// Parallel is how many groups of mails are sent at the same time (default 4): a group is the mails
+	// one event owes (both of a transfer), or one mail due again.
 	Parallel int
 	// ConsumersPerQueue runs that many handlers per queue (default 1): a mail is recorded once by its
 	// event's id, whichever handler gets there first.
