@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/mint-wallet/mint/internal/platform/memo"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
 )
 
@@ -66,40 +66,17 @@ var errUnknownUser = errors.New("notifications: user not known yet (its user.sig
 type store struct {
 	users *mongo.Collection
 	mails *mongo.Collection
-	known knownUsers
+	// known remembers users as stored. A user is written once, by the first user.signup consumed,
+	// and never changed or removed, so a remembered one is never stale, and mailing frequent
+	// correspondents needs no query.
+	known *memo.Map[string, User]
 }
 
-// maxKnownUsers bounds knownUsers; past it the memory starts afresh.
+// maxKnownUsers bounds store.known; past it the memory starts afresh.
 const maxKnownUsers = 1 << 16
 
-// knownUsers remembers users as stored. A user is written once, by the first user.signup consumed, and
-// never changed or removed, so a remembered one is never stale, and mailing frequent correspondents
-// needs no query.
-type knownUsers struct {
-	mu    sync.Mutex
-	users map[string]User
-}
-
-func (k *knownUsers) get(id string) (User, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	u, ok := k.users[id]
-	return u, ok
-}
-
-func (k *knownUsers) add(users ...User) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.users == nil || len(k.users)+len(users) > maxKnownUsers {
-		k.users = map[string]User{}
-	}
-	for _, u := range users {
-		k.users[u.ID] = u
-	}
-}
-
 func newStore(ctx context.Context, db *mongo.Database) (*store, error) {
-	s := &store{users: db.Collection("users"), mails: db.Collection("mails")}
+	s := &store{users: db.Collection("users"), mails: db.Collection("mails"), known: memo.New[string, User](maxKnownUsers)}
 	err := mongox.EnsureIndexes(ctx, s.mails, mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "nextAttemptAt", Value: 1}}})
 	return s, err
 }
@@ -109,7 +86,7 @@ func (s *store) addUser(ctx context.Context, u User) error {
 	_, err := s.users.InsertOne(ctx, u)
 	switch {
 	case err == nil:
-		s.known.add(u)
+		s.known.Put(u.ID, u)
 	case !mongox.IsDuplicateKey(err): // a duplicate: the first one stored stays, whatever this one says
 		return fmt.Errorf("insert user %s: %w", u.ID, err)
 	}
@@ -123,7 +100,7 @@ func (s *store) usersByID(ctx context.Context, ids ...string) ([]User, error) {
 	remembered := true
 	for i, id := range ids {
 		var ok bool
-		out[i], ok = s.known.get(id)
+		out[i], ok = s.known.Get(id)
 		remembered = remembered && ok
 	}
 	if remembered {
@@ -137,7 +114,9 @@ func (s *store) usersByID(ctx context.Context, ids ...string) ([]User, error) {
 	if err := cur.All(ctx, &found); err != nil {
 		return nil, fmt.Errorf("read users %v: %w", ids, err)
 	}
-	s.known.add(found...)
+	for _, u := range found {
+		s.known.Put(u.ID, u)
+	}
 	for i, id := range ids {
 		j := slices.IndexFunc(found, func(u User) bool { return u.ID == id })
 		if j < 0 {

@@ -8,6 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/mint-wallet/mint/internal/platform/memo"
 	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
 )
 
@@ -31,7 +32,7 @@ func TestUsersAreTheStoredOnes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fresh := &store{users: st.users, mails: st.mails} // another process: nothing remembered
+	fresh := &store{users: st.users, mails: st.mails, known: memo.New[string, User](maxKnownUsers)} // another process: nothing remembered
 	for _, step := range []struct {
 		name string
 		s    *store

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -14,6 +13,7 @@ import (
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/memo"
 	"github.com/mint-wallet/mint/internal/platform/money"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
 	"github.com/mint-wallet/mint/internal/platform/outbox"
@@ -82,83 +82,31 @@ var errDuplicate = errors.New("duplicate _id")
 
 // store runs the queries. Collections: transactions, idempotency_keys, users.
 type store struct {
-	txs     *mongo.Collection
-	keys    *mongo.Collection
-	users   *mongo.Collection
-	known   knownUsers
-	writing lastWritten
+	txs   *mongo.Collection
+	keys  *mongo.Collection
+	users *mongo.Collection
+	// known holds the users found to exist. A user is never removed, so a remembered one is never
+	// stale, and a transfer to a frequent recipient needs no query; an unknown one is always asked
+	// again (its user.signup may arrive any moment).
+	known *memo.Map[string, struct{}]
+	// writing holds the transactions this process moved on, as it wrote them, until they end: the
+	// wallet's answer usually comes back to the process that asked, and finalizing then needs no read.
+	// A remembered document is only a first guess, never newer than what is stored, since a status only
+	// moves forward: the step is written guarded by the status it holds, and a miss (another replica
+	// moved it on) forgets it and reads the stored one. Every other field a step or its event takes
+	// from the guess never changes after the insert.
+	writing *memo.Map[bson.ObjectID, txDoc]
 }
 
-// maxLastWritten bounds lastWritten; past it the memory starts afresh.
-const maxLastWritten = 1 << 14
-
-// lastWritten remembers the transactions this process moved on, as it wrote them, until they end: the
-// wallet's answer usually comes back to the process that asked, and finalizing then needs no read. A
-// remembered document is only a first guess, never older than what is stored, since a status only moves
-// forward: the step is written guarded by the status it holds, and a miss (another replica moved it on)
-// forgets it and reads the stored one. Every other field a step or its event takes from the guess never
-// changes after the insert.
-type lastWritten struct {
-	mu   sync.Mutex
-	docs map[bson.ObjectID]txDoc
-}
-
-// remember keeps d as this process wrote it, or forgets it once it has ended.
-func (w *lastWritten) remember(d txDoc) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if isTerminal(d.Status) {
-		delete(w.docs, d.ID)
-		return
-	}
-	if w.docs == nil || len(w.docs) >= maxLastWritten {
-		w.docs = map[bson.ObjectID]txDoc{}
-	}
-	w.docs[d.ID] = d
-}
-
-func (w *lastWritten) get(id bson.ObjectID) (txDoc, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	d, ok := w.docs[id]
-	return d, ok
-}
-
-func (w *lastWritten) forget(id bson.ObjectID) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.docs, id)
-}
-
-// maxKnownUsers bounds knownUsers; past it the set starts afresh.
-const maxKnownUsers = 1 << 16
-
-// knownUsers remembers users found to exist. A user is never removed, so a remembered one is never
-// stale, and a transfer to a frequent recipient needs no query; an unknown one is always asked again
-// (its user.signup may arrive any moment).
-type knownUsers struct {
-	mu  sync.Mutex
-	ids map[string]struct{}
-}
-
-func (k *knownUsers) has(id string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	_, ok := k.ids[id]
-	return ok
-}
-
-func (k *knownUsers) add(id string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.ids == nil || len(k.ids) >= maxKnownUsers {
-		k.ids = map[string]struct{}{}
-	}
-	k.ids[id] = struct{}{}
-}
+// Bounds of the store's memories (known, writing); past one, that memory starts afresh.
+const (
+	maxKnownUsers  = 1 << 16
+	maxLastWritten = 1 << 14
+)
 
 func newStore(db *mongo.Database) *store {
-	return &store{txs: db.Collection("transactions"), keys: db.Collection("idempotency_keys"), users: db.Collection("users")}
+	return &store{txs: db.Collection("transactions"), keys: db.Collection("idempotency_keys"), users: db.Collection("users"),
+		known: memo.New[string, struct{}](maxKnownUsers), writing: memo.New[bson.ObjectID, txDoc](maxLastWritten)}
 }
 
 func (s *store) ensureIndexes(ctx context.Context) error {
@@ -225,6 +173,15 @@ func movedFields(d txDoc) bson.D {
 	return set
 }
 
+// remember keeps d as this process wrote it (writing), or forgets it once it has ended.
+func (s *store) remember(d txDoc) {
+	if isTerminal(d.Status) {
+		s.writing.Delete(d.ID)
+		return
+	}
+	s.writing.Put(d.ID, d)
+}
+
 // maxStepTries bounds advance's compare-and-swap loop; each miss means another writer moved the
 // transaction on, so a handful of tries always settles.
 const maxStepTries = 5
@@ -234,10 +191,10 @@ const maxStepTries = 5
 // the state from its event, and a duplicate or concurrent writer matches nothing. When the guard misses,
 // it reads again and asks decide again. It returns the document after the step, and false when decide
 // found nothing to do. The first try starts from the document as this process last wrote it, when it
-// remembers one (lastWritten), instead of reading it.
+// remembers one (writing), instead of reading it.
 func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur txDoc) (step, bool, error)) (txDoc, bool, error) {
 	for range maxStepTries {
-		cur, guessed := s.writing.get(id)
+		cur, guessed := s.writing.Get(id)
 		if !guessed {
 			var err error
 			if cur, err = s.txByID(ctx, id); err != nil {
@@ -254,10 +211,10 @@ func (s *store) advance(ctx context.Context, id bson.ObjectID, decide func(cur t
 			return cur, false, fmt.Errorf("transaction %s %s → %s: %w", id.Hex(), cur.Status, st.Next.Status, err)
 		}
 		if res.MatchedCount == 1 {
-			s.writing.remember(st.Next)
+			s.remember(st.Next)
 			return st.Next, true, nil
 		}
-		s.writing.forget(id)
+		s.writing.Delete(id)
 	}
 	return txDoc{}, false, fmt.Errorf("transaction %s: status kept changing under %d tries", id.Hex(), maxStepTries)
 }
@@ -282,7 +239,7 @@ func (s *store) begin(ctx context.Context, d txDoc, ev event.Event) (bool, error
 		return false, fmt.Errorf("transaction %s pending → processing: %w", d.ID.Hex(), err)
 	}
 	if res.MatchedCount == 1 {
-		s.writing.remember(d)
+		s.remember(d)
 	}
 	return res.MatchedCount == 1, nil
 }
@@ -372,12 +329,12 @@ func (s *store) addUser(ctx context.Context, u userDoc) error {
 	if _, err := s.users.InsertOne(ctx, u); err != nil && !mongox.IsDuplicateKey(err) {
 		return fmt.Errorf("insert user %s: %w", u.ID, err)
 	}
-	s.known.add(u.ID)
+	s.known.Put(u.ID, struct{}{})
 	return nil
 }
 
 func (s *store) userExists(ctx context.Context, id string) (bool, error) {
-	if s.known.has(id) {
+	if _, ok := s.known.Get(id); ok {
 		return true, nil
 	}
 	err := s.users.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
@@ -387,6 +344,6 @@ func (s *store) userExists(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("find user %s: %w", id, err)
 	}
-	s.known.add(id)
+	s.known.Put(id, struct{}{})
 	return true, nil
 }

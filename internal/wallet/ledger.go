@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -14,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/mint-wallet/mint/internal/platform/failure"
+	"github.com/mint-wallet/mint/internal/platform/memo"
 	"github.com/mint-wallet/mint/internal/platform/money"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
 )
@@ -76,39 +76,18 @@ func entryID(txID, legName string) string { return txID + "/" + legName }
 type ledger struct {
 	wallets *mongo.Collection
 	entries *mongo.Collection
-	ids     walletIDs
+	// ids remembers whose wallet has which _id. A wallet is never deleted or given to another user,
+	// so a remembered id is never stale; and reading a wallet by _id is a lookup in the primary key on
+	// every server, cheaper than one through the userId index.
+	ids *memo.Map[string, bson.ObjectID]
 }
 
 func newLedger(db *mongo.Database) *ledger {
-	return &ledger{wallets: db.Collection("wallets"), entries: db.Collection("entries")}
+	return &ledger{wallets: db.Collection("wallets"), entries: db.Collection("entries"), ids: memo.New[string, bson.ObjectID](maxRememberedWallets)}
 }
 
-// maxRememberedWallets bounds walletIDs; past it the map starts afresh.
+// maxRememberedWallets bounds ledger.ids; past it the memory starts afresh.
 const maxRememberedWallets = 1 << 16
-
-// walletIDs remembers whose wallet has which _id. A wallet is never deleted or given to another user,
-// so a remembered id is never stale; and reading a wallet by _id is a lookup in the primary key on
-// every server, cheaper than one through the userId index.
-type walletIDs struct {
-	mu sync.Mutex
-	m  map[string]bson.ObjectID
-}
-
-func (w *walletIDs) get(userID string) (bson.ObjectID, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	id, ok := w.m[userID]
-	return id, ok
-}
-
-func (w *walletIDs) remember(userID string, id bson.ObjectID) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.m == nil || len(w.m) >= maxRememberedWallets {
-		w.m = map[string]bson.ObjectID{}
-	}
-	w.m[userID] = id
-}
 
 func (l *ledger) ensureIndexes(ctx context.Context) error {
 	if err := mongox.EnsureIndexes(ctx, l.wallets,
@@ -135,7 +114,7 @@ func (l *ledger) createWallet(ctx context.Context, userID, currency string, now 
 	d := walletDoc{ID: bson.NewObjectIDFromTimestamp(now), UserID: userID, Currency: currency, CreatedAt: now, UpdatedAt: now}
 	_, err := l.wallets.InsertOne(ctx, d)
 	if err == nil {
-		l.ids.remember(userID, d.ID)
+		l.ids.Put(userID, d.ID)
 		return d, true, nil
 	}
 	if !mongox.IsDuplicateKey(err) {
@@ -163,7 +142,7 @@ func (l *ledger) walletOf(ctx context.Context, userID string) (walletDoc, error)
 func (l *ledger) walletsOf(ctx context.Context, userIDs []string) (map[string]walletDoc, error) {
 	ids := make(bson.A, 0, len(userIDs))
 	for _, u := range userIDs {
-		if id, ok := l.ids.get(u); ok {
+		if id, ok := l.ids.Get(u); ok {
 			ids = append(ids, id)
 		}
 	}
@@ -181,7 +160,7 @@ func (l *ledger) walletsOf(ctx context.Context, userIDs []string) (map[string]wa
 	}
 	out := make(map[string]walletDoc, len(docs))
 	for _, d := range docs {
-		l.ids.remember(d.UserID, d.ID)
+		l.ids.Put(d.UserID, d.ID)
 		out[d.UserID] = d
 	}
 	return out, nil
