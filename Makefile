@@ -37,7 +37,8 @@ stack-down: ## stop every process make stack started
 # in ./...; the patches' behaviour through the wire protocol is tested in internal/platform/mongox).
 # MINT_TEST_SMTP_OUTAGE: the notifications outage test keeps its SMTP server refusing for 30 s (3 s
 # without it).
-FERRETDB_PATCH_TESTS := github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata/pool
+FERRETDB_PATCH_TESTS := github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata/pool \
+	github.com/FerretDB/FerretDB/internal/util/fsql
 
 test: ## every test: unit, integration (real RabbitMQ/Redis, embedded MongoDB-wire DB) and end-to-end
 	MINT_TEST_SMTP_OUTAGE=30s $(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v '/test/e2e$$') $(FERRETDB_PATCH_TESTS)

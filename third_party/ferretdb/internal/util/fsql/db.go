@@ -18,9 +18,7 @@ package fsql
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -37,6 +35,7 @@ type DB struct {
 	*metricsCollector
 
 	sqlDB     *sql.DB
+	stmts     *stmtCache
 	l         *slog.Logger
 	token     *resource.Token
 	BatchSize int
@@ -54,6 +53,7 @@ func WrapDB(db *sql.DB, name string, l *slog.Logger) *DB {
 	res := &DB{
 		metricsCollector: newMetricsCollector(name, db.Stats),
 		sqlDB:            db,
+		stmts:            newStmtCache(db),
 		l:                logging.WithName(l, name),
 		token:            resource.NewToken(),
 	}
@@ -66,6 +66,8 @@ func WrapDB(db *sql.DB, name string, l *slog.Logger) *DB {
 // Close calls [*sql.DB.Close].
 func (db *DB) Close() error {
 	resource.Untrack(db, db.token)
+	db.stmts.close()
+
 	return db.sqlDB.Close()
 }
 
@@ -74,52 +76,61 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.sqlDB.Ping()
 }
 
-// QueryContext calls [*sql.DB.QueryContext].
+// QueryContext calls [*sql.DB.QueryContext] with the cached prepared statement of query.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*Rows, error) {
-	start := time.Now()
+	ql := startLog(ctx, db.l, query, args)
 
-	fields := []any{slog.Any("args", args)}
-	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
+	var rows *sql.Rows
 
-	rows, err := db.sqlDB.QueryContext(ctx, query, args...)
+	s, err := db.stmts.get(ctx, query)
+	switch {
+	case err != nil:
+	case s != nil:
+		rows, err = s.QueryContext(ctx, args...)
+	default:
+		rows, err = db.sqlDB.QueryContext(ctx, query, args...)
+	}
 
-	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(err))
-	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
+	ql.end(err)
 
 	return wrapRows(rows), err
 }
 
-// QueryRowContext calls [*sql.DB.QueryRowContext].
+// QueryRowContext calls [*sql.DB.QueryRowContext] with the cached prepared statement of query.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	start := time.Now()
+	ql := startLog(ctx, db.l, query, args)
 
-	fields := []any{slog.Any("args", args)}
-	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
+	var row *sql.Row
 
-	row := db.sqlDB.QueryRowContext(ctx, query, args...)
+	// A statement that cannot be prepared is run unprepared, so that its error reaches the caller
+	// through the row, as before.
+	if s, err := db.stmts.get(ctx, query); err == nil && s != nil {
+		row = s.QueryRowContext(ctx, args...)
+	} else {
+		row = db.sqlDB.QueryRowContext(ctx, query, args...)
+	}
 
-	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(row.Err()))
-	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
+	ql.end(row.Err())
 
 	return row
 }
 
-// ExecContext calls [*sql.DB.ExecContext].
+// ExecContext calls [*sql.DB.ExecContext] with the cached prepared statement of query.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	start := time.Now()
+	ql := startLog(ctx, db.l, query, args)
 
-	fields := []any{slog.Any("args", args)}
-	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
+	var res sql.Result
 
-	res, err := db.sqlDB.ExecContext(ctx, query, args...)
-
-	if res != nil {
-		ra, _ := res.RowsAffected()
-		fields = append(fields, slog.Int64("rows", ra))
+	s, err := db.stmts.get(ctx, query)
+	switch {
+	case err != nil:
+	case s != nil:
+		res, err = s.ExecContext(ctx, args...)
+	default:
+		res, err = db.sqlDB.ExecContext(ctx, query, args...)
 	}
 
-	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(err))
-	db.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
+	ql.endExec(res, err)
 
 	return res, err
 }
@@ -135,7 +146,7 @@ func (db *DB) InTransaction(ctx context.Context, f func(*Tx) error) (err error) 
 		return
 	}
 
-	tx := wrapTx(sqlTx, db.l)
+	tx := wrapTx(sqlTx, db.stmts, db.l)
 
 	var done bool
 

@@ -17,11 +17,8 @@ package fsql
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
-	"time"
 
-	"github.com/FerretDB/FerretDB/internal/util/logging"
 	"github.com/FerretDB/FerretDB/internal/util/resource"
 )
 
@@ -30,18 +27,20 @@ import (
 // It exposes the subset of *sql.Tx methods we use.
 type Tx struct {
 	sqlTx *sql.Tx
+	stmts *stmtCache
 	l     *slog.Logger
 	token *resource.Token
 }
 
 // wrapTx creates new Tx.
-func wrapTx(tx *sql.Tx, l *slog.Logger) *Tx {
+func wrapTx(tx *sql.Tx, stmts *stmtCache, l *slog.Logger) *Tx {
 	if tx == nil {
 		return nil
 	}
 
 	res := &Tx{
 		sqlTx: tx,
+		stmts: stmts,
 		l:     l,
 		token: resource.NewToken(),
 	}
@@ -64,51 +63,49 @@ func (tx *Tx) Rollback() error {
 }
 
 // QueryContext calls [*sql.Tx.QueryContext].
+//
+// Unlike ExecContext, it does not use the cached statements: a statement's rows stay open after the
+// call, and a second query of the same text on the transaction's one connection would reuse (and
+// reset) the same prepared statement under them.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*Rows, error) {
-	start := time.Now()
-
-	fields := []any{slog.Any("args", args)}
-	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
+	ql := startLog(ctx, tx.l, query, args)
 
 	rows, err := tx.sqlTx.QueryContext(ctx, query, args...)
 
-	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(err))
-	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
+	ql.end(err)
 
 	return wrapRows(rows), err
 }
 
 // QueryRowContext calls [*sql.Tx.QueryRowContext].
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	start := time.Now()
-
-	fields := []any{slog.Any("args", args)}
-	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
+	ql := startLog(ctx, tx.l, query, args)
 
 	row := tx.sqlTx.QueryRowContext(ctx, query, args...)
 
-	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(row.Err()))
-	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
+	ql.end(row.Err())
 
 	return row
 }
 
-// ExecContext calls [*sql.Tx.ExecContext].
+// ExecContext calls [*sql.Tx.ExecContext] with the cached prepared statement of query, prepared on
+// the transaction's connection the first time it runs there.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	start := time.Now()
+	ql := startLog(ctx, tx.l, query, args)
 
-	fields := []any{slog.Any("args", args)}
-	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))
+	var res sql.Result
 
-	res, err := tx.sqlTx.ExecContext(ctx, query, args...)
-
-	if res != nil {
-		ra, _ := res.RowsAffected()
-		fields = append(fields, slog.Int64("rows", ra))
+	s, err := tx.stmts.get(ctx, query)
+	switch {
+	case err != nil:
+	case s != nil:
+		// The transaction's copy is closed with the transaction.
+		res, err = tx.sqlTx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	default:
+		res, err = tx.sqlTx.ExecContext(ctx, query, args...)
 	}
 
-	fields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(err))
-	tx.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))
+	ql.endExec(res, err)
 
 	return res, err
 }
