@@ -115,7 +115,8 @@ var dashboards = []dashboard{
 			{title: "Settle time p95 (created → terminal)", kind: "timeseries", unit: "s", exprs: []query{
 				q(`histogram_quantile(0.95, sum by (le) (rate(transaction_processing_duration_seconds_bucket[$__rate_interval])))`, "p95")}},
 			{title: "Re-driven (stuck) transactions per second", kind: "timeseries", unit: "ops", exprs: []query{
-				q(`sum by (status) (rate(transactions_redriven_total[$__rate_interval]))`, "{{status}}")}},
+				q(`sum by (status) (rate(transactions_redrive_deferred_total[$__rate_interval]))`, "{{status}} deferred (queues not drained)"),
+				q(`sum by (status) (rate(transactions_redriven_total[$__rate_interval]))`, "{{status}} re-driven")}},
 			{title: "Wallet legs applied per second", kind: "timeseries", unit: "ops", exprs: []query{
 				q(`sum(rate(wallet_legs_applied_total[$__rate_interval]))`, "legs")}},
 			{title: "Wallet answers per second", kind: "timeseries", unit: "ops", exprs: []query{

@@ -3,6 +3,7 @@ package transactions
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -13,15 +14,16 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/bus/memory"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/servicetest"
 )
 
-// Queues the tests consume in their private vhost: the wallet's part, and a recorder of every event the
-// service publishes.
-const (
-	walletQueue   = "test.wallet.transaction.processing"
+// Queues the tests consume: the wallet's own (no wallet runs beside the tests), and a recorder of every
+// event the service publishes.
+var (
+	walletQueue   = contract.Queue("wallet", contract.TransactionProcessing)
 	recorderQueue = "test.recorder.transaction.events"
 )
 
@@ -107,45 +109,145 @@ func (r *recorder) find(typ, txID string) (recorded, bool) {
 	return recorded{}, false
 }
 
+// gate holds consumers back until it opens: a consumer down for a while.
+type gate struct {
+	open chan struct{}
+	once sync.Once
+}
+
+func newGate(open bool) *gate {
+	g := &gate{open: make(chan struct{})}
+	if open {
+		g.release()
+	}
+	return g
+}
+
+func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
+
+func (g *gate) wait(ctx context.Context) error {
+	select {
+	case <-g.open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// gatedBus is a bus whose consumers start only once gate opens; publishing, listening and counting
+// work meanwhile.
+type gatedBus struct {
+	bus.Bus
+	gate *gate
+}
+
+func (b gatedBus) Consume(ctx context.Context, queue string, h bus.Handler) error {
+	if err := b.gate.wait(ctx); err != nil {
+		return err
+	}
+	return b.Bus.Consume(ctx, queue, h)
+}
+
 type harness struct {
-	t        testing.TB
-	env      *servicetest.Env
-	client   *servicetest.Client
-	mod      *Module
-	bus      bus.Bus
-	cache    cache.Cache
-	reg      *prometheus.Registry
-	clock    *testClock
-	wallet   *fakeWallet
-	recorder *recorder
-	messages sync.Map // event id → bus.Message, as recorded, for re-publishing
+	t         testing.TB
+	env       *servicetest.Env
+	client    *servicetest.Client
+	mod       *Module
+	bus       bus.Bus // the bus the service runs on, as the tests use it
+	cache     cache.Cache
+	reg       *prometheus.Registry
+	clock     *testClock
+	wallet    *fakeWallet
+	recorder  *recorder
+	messages  sync.Map // event id → bus.Message, as recorded, for re-publishing
+	consumers *gate    // the service's consumers
+	walletUp  *gate    // the fake wallet
 }
 
 type harnessOptions struct {
-	stuckAfter time.Duration // default 30s
+	stuckAfter    time.Duration // default 30s
+	inProcessBus  bool          // the in-process bus of `mint dev` instead of RabbitMQ
+	consumersDown bool          // the service's consumers start only at startConsumers
+	walletDown    bool          // the fake wallet starts only at startWallet
+	manualSweeps  bool          // no sweep runs but those the test calls (sweep)
 }
 
 // newHarness serves the transactions service over HTTP against the embedded MongoDB-wire server, the
-// real RabbitMQ (an isolated vhost) and a real Redis, wired as `mint serve transactions` wires it, with
-// a fake wallet and an event recorder on the same broker.
+// real RabbitMQ (an isolated vhost) or the in-process bus, and a real Redis, wired as `mint serve
+// transactions` wires it, with a fake wallet and an event recorder on the same bus.
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	env := servicetest.New(t, servicetest.Options{RetryBase: 20 * time.Millisecond, Queues: []bus.Queue{
-		{Name: walletQueue, Exchange: contract.TransactionEvents, RoutingKey: contract.TransactionProcessing},
-		{Name: recorderQueue, Exchange: contract.TransactionEvents, RoutingKey: "#"}}})
+	queues := []bus.Queue{{Name: recorderQueue, Exchange: contract.TransactionEvents, RoutingKey: "#"}}
+	var inProcess *memory.Bus
+	if o.inProcessBus {
+		// Made before the environment, so that it closes after everything running on it has stopped.
+		inProcess = memory.New(memory.Config{RetryBase: 20 * time.Millisecond})
+		t.Cleanup(func() { _ = inProcess.Close() })
+	}
+	env := servicetest.New(t, servicetest.Options{RetryBase: 20 * time.Millisecond, Queues: queues})
+	var b, events bus.Bus = env.Bus, env.Events
+	if inProcess != nil {
+		top := contract.Topology()
+		top.Queues = append(top.Queues, queues...)
+		if err := inProcess.Declare(env.Ctx, top); err != nil {
+			t.Fatal(err)
+		}
+		b, events = inProcess, inProcess
+	}
+	sweepInterval := 50 * time.Millisecond
+	if o.manualSweeps {
+		sweepInterval = 24 * time.Hour
+	}
 	clock := &testClock{}
-	mod, err := New(env.Ctx, Config{StuckAfter: o.stuckAfter, SweepInterval: 50 * time.Millisecond},
-		Deps{DB: env.Database(t, DatabaseName), Bus: env.Events, Cache: env.Cache, Logger: env.Logger, Registerer: env.Registry, Now: clock.now})
+	consumers := newGate(!o.consumersDown)
+	mod, err := New(env.Ctx, Config{StuckAfter: o.stuckAfter, SweepInterval: sweepInterval},
+		Deps{DB: env.Database(t, DatabaseName), Bus: gatedBus{Bus: events, gate: consumers}, Cache: env.Cache,
+			Logger: env.Logger, Registerer: env.Registry, Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, env: env, mod: mod, bus: env.Bus, cache: env.Cache, reg: env.Registry, clock: clock,
+	h := &harness{t: t, env: env, mod: mod, bus: b, cache: env.Cache, reg: env.Registry, clock: clock,
 		client: env.Serve(t, servicetest.Service{Name: "transactions", Register: mod.Register}),
-		wallet: &fakeWallet{answers: map[string][]answer{}}, recorder: &recorder{}}
+		wallet: &fakeWallet{answers: map[string][]answer{}}, recorder: &recorder{},
+		consumers: consumers, walletUp: newGate(!o.walletDown)}
 	env.Run("transactions background work", mod.Run)
-	env.Run("the fake wallet", func(ctx context.Context) error { return env.Bus.Consume(ctx, walletQueue, h.playWallet) })
-	env.Run("the event recorder", func(ctx context.Context) error { return env.Bus.Consume(ctx, recorderQueue, h.record) })
+	env.Run("the fake wallet", func(ctx context.Context) error {
+		return gatedBus{Bus: b, gate: h.walletUp}.Consume(ctx, walletQueue, h.playWallet)
+	})
+	env.Run("the event recorder", func(ctx context.Context) error { return b.Consume(ctx, recorderQueue, h.record) })
 	return h
+}
+
+// startConsumers starts the service's consumers, held back by harnessOptions.consumersDown.
+func (h *harness) startConsumers() { h.consumers.release() }
+
+// startWallet starts the fake wallet, held back by harnessOptions.walletDown.
+func (h *harness) startWallet() { h.walletUp.release() }
+
+// send publishes an event as its publisher would, on the bus the service runs on.
+func (h *harness) send(ctx context.Context, exchange, key string, data any) error {
+	ev, err := event.New(ctx, exchange, key, time.Now(), data)
+	if err != nil {
+		return err
+	}
+	msg, err := ev.Message()
+	if err != nil {
+		return err
+	}
+	if err := h.bus.Publish(ctx, msg); err != nil {
+		return fmt.Errorf("publish %s: %w", key, err)
+	}
+	return nil
+}
+
+// backlog is what waits for the consumers of key on exchange (bus.BacklogCounter).
+func (h *harness) backlog(exchange, key string) int {
+	h.t.Helper()
+	n, err := h.bus.Backlog(context.Background(), exchange, key)
+	if err != nil {
+		h.t.Fatalf("backlog of %s: %v", key, err)
+	}
+	return n
 }
 
 func (h *harness) playWallet(ctx context.Context, msg bus.Message) error {
@@ -158,7 +260,7 @@ func (h *harness) playWallet(ctx context.Context, msg bus.Message) error {
 		return nil // lost
 	}
 	for range max(a.times, 1) {
-		_, err := h.env.Publish(ctx, contract.WalletEvents, contract.WalletTxFinalized, contract.WalletFinalizedData{
+		err := h.send(ctx, contract.WalletEvents, contract.WalletTxFinalized, contract.WalletFinalizedData{
 			TransactionID: p.TransactionID, Outcome: a.outcome, Reason: a.reason})
 		if err != nil {
 			return err // the consumer stopping at the end of the test, or a broker error: redelivered either way
@@ -195,7 +297,7 @@ func (h *harness) record(_ context.Context, msg bus.Message) error {
 // publish sends an event as its publisher would.
 func (h *harness) publish(ctx context.Context, exchange, key string, data any) {
 	h.t.Helper()
-	if _, err := h.env.Publish(ctx, exchange, key, data); err != nil {
+	if err := h.send(ctx, exchange, key, data); err != nil {
 		h.t.Error(err)
 	}
 }

@@ -13,6 +13,7 @@ type metrics struct {
 	amount   *prometheus.HistogramVec // transaction_amount{type}, currency units
 	duration *prometheus.HistogramVec // transaction_processing_duration_seconds{type,status}
 	redriven *prometheus.CounterVec   // transactions_redriven_total{status}
+	deferred *prometheus.CounterVec   // transactions_redrive_deferred_total{status}
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -46,7 +47,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &metrics{total: total, amount: amount, duration: duration, redriven: redriven}, nil
+	deferred, err := observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "transactions_redrive_deferred_total",
+		Help: "Re-drives of stuck transactions the sweeper put off because messages waited in the queues on their path (or could not be counted), by the state; one per transaction per sweep.",
+	}, []string{"status"}))
+	if err != nil {
+		return nil, err
+	}
+	return &metrics{total: total, amount: amount, duration: duration, redriven: redriven, deferred: deferred}, nil
 }
 
 func (m *metrics) created(d txDoc) {
@@ -63,3 +71,5 @@ func (m *metrics) finished(d txDoc) {
 }
 
 func (m *metrics) redrove(d txDoc) { m.redriven.WithLabelValues(d.Status).Inc() }
+
+func (m *metrics) deferredRedrive(d txDoc) { m.deferred.WithLabelValues(d.Status).Inc() }

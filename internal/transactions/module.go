@@ -54,7 +54,7 @@ func (c *Config) setDefaults() {
 // declared by the composition root, as for every service.
 type Deps struct {
 	DB         *mongo.Database
-	Bus        bus.Bus
+	Bus        bus.Bus // the saga's events; its backlog tells the sweeper a late transaction from a lost one
 	Cache      cache.Cache
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: metrics are not exported
@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transactions outbox: %w", err)
 	}
-	svc := &Service{store: st, cfg: cfg, cache: d.Cache, outbox: relay, metrics: m, logger: d.Logger, clock: d.Now}
+	svc := &Service{store: st, cfg: cfg, cache: d.Cache, outbox: relay, backlog: d.Bus, metrics: m, logger: d.Logger, clock: d.Now}
 	ch := newChanges()
 	return &Module{svc: svc, handlers: &handlers{svc: svc, changes: ch}, changes: ch, relay: relay, bus: d.Bus, logger: d.Logger,
 		consumers: max(cfg.ConsumersPerQueue, 1), interval: cfg.SweepInterval}, nil

@@ -193,3 +193,20 @@ func (s *Service) owedEvent(ctx context.Context, d txDoc, at time.Time) (event.E
 		return event.Event{}, errors.New("a terminal transaction owes nothing")
 	}
 }
+
+// route is where an event travels: its exchange and routing key.
+type route struct{ exchange, key string }
+
+// redrivePath is every route on which a message that drives a transaction on from status may wait: for
+// pending its transaction.created; for processing the transaction.processing to the wallet and the
+// wallet's answer back. While one of them holds messages, the transaction may be among them.
+func redrivePath(status string) []route {
+	switch status {
+	case contract.StatusPending:
+		return []route{{contract.TransactionEvents, contract.TransactionCreated}}
+	case contract.StatusProcessing:
+		return []route{{contract.TransactionEvents, contract.TransactionProcessing}, {contract.WalletEvents, contract.WalletTxFinalized}}
+	default:
+		return nil
+	}
+}

@@ -29,9 +29,16 @@ func (h *harness) settle(u user) {
 // published and then lost.
 func (h *harness) insertPending(id bson.ObjectID, u user) txDoc {
 	h.t.Helper()
+	return h.insertOwingNothing(id, u, contract.StatusPending)
+}
+
+// insertOwingNothing stores a top-up of 0.01 in status (pending or processing) that owes nothing: as if
+// the event of its state had been published and then lost.
+func (h *harness) insertOwingNothing(id bson.ObjectID, u user, status string) txDoc {
+	h.t.Helper()
 	now := h.mod.svc.now()
 	d := txDoc{ID: id, Type: contract.TypeTopup, UserID: u.id, Amount: 1, Currency: "USD",
-		Status: contract.StatusPending, CreatedAt: now, UpdatedAt: now, DrivenAt: now}
+		Status: status, CreatedAt: now, UpdatedAt: now, DrivenAt: now}
 	if err := h.mod.svc.store.insertTx(context.Background(), d); err != nil {
 		h.t.Fatal(err)
 	}

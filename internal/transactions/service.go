@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mint-wallet/mint/internal/contract"
+	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/cache"
 	"github.com/mint-wallet/mint/internal/platform/event"
 	"github.com/mint-wallet/mint/internal/platform/failure"
@@ -36,6 +37,7 @@ type Service struct {
 	cfg     Config
 	cache   cache.Cache
 	outbox  outbox.Notifier
+	backlog bus.BacklogCounter // what waits in the queues, asked before a re-drive
 	metrics *metrics
 	logger  *slog.Logger
 	clock   func() time.Time

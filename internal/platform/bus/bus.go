@@ -56,11 +56,22 @@ type Listener interface {
 // ListenBacklog bounds the messages waiting for one listener.
 const ListenBacklog = 10_000
 
-// Bus is a broker connection: topology, publishing, consuming and listening.
+// BacklogCounter tells how much work waits for the consumers of an event, so that whoever publishes an
+// event again on a timer (a sweeper) can tell a message that was lost from one that is only queued.
+type BacklogCounter interface {
+	// Backlog returns the messages ready for the consumers of routingKey on exchange: those in every
+	// queue declared through this bus whose binding matches the key, and in each one's retry queue. Not
+	// counted: the dead-letter queues, which nobody works through, the deliveries a consumer holds and
+	// has not yet acknowledged, and listeners' queues. Nothing declared is bound to the key: 0.
+	Backlog(ctx context.Context, exchange, routingKey string) (int, error)
+}
+
+// Bus is a broker connection: topology, publishing, consuming, listening and counting what waits.
 type Bus interface {
 	Publisher
 	Subscriber
 	Listener
+	BacklogCounter
 	// Declare creates the topology idempotently: exchanges, queues, their retry and dead-letter queues,
 	// and bindings.
 	Declare(ctx context.Context, t Topology) error

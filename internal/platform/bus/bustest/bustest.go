@@ -21,14 +21,18 @@ const (
 	RetryBase   = 20 * time.Millisecond
 )
 
+// slowRetryBase is the first retry delay of the bus of the tests that must find a failed message still
+// in its retry queue: longer than any wait of the suite.
+const slowRetryBase = 2 * time.Minute
+
 // timeout bounds every wait of the suite; conditions normally hold within milliseconds.
 const timeout = 20 * time.Second
 
-// Run runs the contract suite. newBus returns a fresh bus configured with MaxAttempts and RetryBase and
-// registers its own cleanup (closing it). The suite leaves what it declares behind, so on a real broker
-// it runs in a virtual host of its own; every name it uses is unique and starts with "bustest.", so its
-// parallel subtests can share that vhost.
-func Run(t *testing.T, newBus func(t *testing.T) bus.Bus) {
+// Run runs the contract suite. newBus returns a fresh bus configured with MaxAttempts and retryBase as
+// its first retry delay (RetryBase for most tests) and registers its own cleanup (closing it). The suite
+// leaves what it declares behind, so on a real broker it runs in a virtual host of its own; every name
+// it uses is unique and starts with "bustest.", so its parallel subtests can share that vhost.
+func Run(t *testing.T, newBus func(t *testing.T, retryBase time.Duration) bus.Bus) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, b bus.Bus)
@@ -45,13 +49,18 @@ func Run(t *testing.T, newBus func(t *testing.T) bus.Bus) {
 		{"DeclareIdempotent", testDeclareIdempotent},
 		{"Listen", testListen},
 		{"ListenToAMissingExchange", testListenToAMissingExchange},
+		{"Backlog", testBacklog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.fn(t, newBus(t))
+			tt.fn(t, newBus(t, RetryBase))
 		})
 	}
+	t.Run("BacklogCountsRetriesNotDeadLetters", func(t *testing.T) {
+		t.Parallel()
+		testBacklogCountsRetriesNotDeadLetters(t, newBus(t, slowRetryBase))
+	})
 }
 
 // fixture is a private topology: one exchange and named queues bound to it.

@@ -67,7 +67,8 @@ func (b *Bus) settle(q *queue, msg bus.Message, err error) {
 }
 
 // later pushes msg onto q after delay, unless the bus closes first. Other messages of q flow meanwhile,
-// so a failing message never blocks the ones behind it.
+// so a failing message never blocks the ones behind it. The message leaves timers and enters q under
+// b.mu, so that Backlog always finds it in one of them.
 func (b *Bus) later(delay time.Duration, q *queue, msg bus.Message) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -77,12 +78,11 @@ func (b *Bus) later(delay time.Duration, q *queue, msg bus.Message) {
 	var t *time.Timer
 	t = time.AfterFunc(delay, func() {
 		b.mu.Lock()
+		defer b.mu.Unlock()
 		delete(b.timers, t)
-		closed := b.isClosed()
-		b.mu.Unlock()
-		if !closed {
+		if !b.isClosed() {
 			q.push(msg)
 		}
 	})
-	b.timers[t] = struct{}{}
+	b.timers[t] = q
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/bus/internal/topic"
 )
 
 // listener is one Listen call: the messages it matches wait in backlog.
@@ -50,7 +51,7 @@ func (b *Bus) Listen(ctx context.Context, exchange, pattern string, h func(conte
 func (b *Bus) tell(msg bus.Message) int {
 	n := 0
 	for l := range b.listeners {
-		if l.exchange != msg.Exchange || !matchTopic(l.pattern, msg.Type) {
+		if l.exchange != msg.Exchange || !topic.Match(l.pattern, msg.Type) {
 			continue
 		}
 		n++

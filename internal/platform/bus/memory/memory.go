@@ -14,6 +14,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/bus/internal/policy"
+	"github.com/mint-wallet/mint/internal/platform/bus/internal/topic"
 )
 
 // Config tunes the bus; zero values take the defaults of the RabbitMQ adapter.
@@ -33,7 +34,7 @@ type Bus struct {
 	bindings  map[binding]struct{}
 	queues    map[string]*queue // main and dead-letter queues by name
 	listeners map[*listener]struct{}
-	timers    map[*time.Timer]struct{}
+	timers    map[*time.Timer]*queue // pending retries, by the queue each message goes back to
 	closed    chan struct{}
 }
 
@@ -54,7 +55,7 @@ func New(cfg Config) *Bus {
 		bindings:  map[binding]struct{}{},
 		queues:    map[string]*queue{},
 		listeners: map[*listener]struct{}{},
-		timers:    map[*time.Timer]struct{}{},
+		timers:    map[*time.Timer]*queue{},
 		closed:    make(chan struct{}),
 	}
 }
@@ -113,7 +114,7 @@ func (b *Bus) Publish(ctx context.Context, msg bus.Message) error {
 	}
 	var targets []*queue
 	for bd := range b.bindings {
-		if bd.exchange == msg.Exchange && matchTopic(bd.pattern, msg.Type) {
+		if bd.exchange == msg.Exchange && topic.Match(bd.pattern, msg.Type) {
 			targets = append(targets, b.queues[bd.queue])
 		}
 	}

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/bus/bustest"
@@ -9,8 +10,8 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	bustest.Run(t, func(t *testing.T) bus.Bus {
-		b := memory.New(memory.Config{MaxAttempts: bustest.MaxAttempts, RetryBase: bustest.RetryBase})
+	bustest.Run(t, func(t *testing.T, retryBase time.Duration) bus.Bus {
+		b := memory.New(memory.Config{MaxAttempts: bustest.MaxAttempts, RetryBase: retryBase})
 		t.Cleanup(func() { _ = b.Close() })
 		return b
 	})

@@ -38,6 +38,13 @@ func (q *queue) pushFront(msg bus.Message) {
 	q.wake()
 }
 
+// len is the number of messages waiting in q (not those a consumer holds).
+func (q *queue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}
+
 func (q *queue) wake() {
 	close(q.ready)
 	q.ready = make(chan struct{})

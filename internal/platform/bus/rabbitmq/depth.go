@@ -9,30 +9,92 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/bus/internal/topic"
 )
 
 // QueueDepths returns the messages ready in every queue declared through b — each queue, its retry
 // queue and its dead-letter queue — as the broker counts them now (a passive declare per queue).
 func (b *Bus) QueueDepths(ctx context.Context) (map[string]int, error) {
-	ch, err := b.openChannel(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("queue depths: %w", err)
-	}
-	defer ch.Close()
 	b.mu.Lock()
 	queues := b.declared.snapshot().Queues
 	b.mu.Unlock()
-	depths := make(map[string]int, 3*len(queues))
+	names := make([]string, 0, 3*len(queues))
 	for _, q := range queues {
-		for _, name := range []string{q.Name, bus.RetryQueue(q.Name), bus.DeadLetterQueue(q.Name)} {
-			st, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
-			if err != nil {
-				return nil, fmt.Errorf("queue depth of %s: %w", name, err)
-			}
-			depths[name] = st.Messages
-		}
+		names = append(names, q.Name, bus.RetryQueue(q.Name), bus.DeadLetterQueue(q.Name))
+	}
+	ready, err := b.readyIn(ctx, names)
+	if err != nil {
+		return nil, fmt.Errorf("queue depths: %w", err)
+	}
+	depths := make(map[string]int, len(names))
+	for i, name := range names {
+		depths[name] = ready[i]
 	}
 	return depths, nil
+}
+
+// Backlog implements bus.BacklogCounter: the messages ready in every queue declared through b whose
+// binding matches routingKey on exchange, and in its retry queue, where a failed message waits out its
+// back-off. Every service declares the whole topology, so every consumer's queue is counted.
+func (b *Bus) Backlog(ctx context.Context, exchange, routingKey string) (int, error) {
+	b.mu.Lock()
+	queues := b.declared.snapshot().Queues
+	b.mu.Unlock()
+	var names []string
+	seen := map[string]bool{} // a queue bound twice to matching patterns counts once
+	for _, q := range queues {
+		if q.Exchange == exchange && topic.Match(q.RoutingKey, routingKey) && !seen[q.Name] {
+			seen[q.Name] = true
+			names = append(names, q.Name, bus.RetryQueue(q.Name))
+		}
+	}
+	if len(names) == 0 {
+		return 0, nil
+	}
+	ready, err := b.readyIn(ctx, names)
+	if err != nil {
+		return 0, fmt.Errorf("backlog of %s on %s: %w", routingKey, exchange, err)
+	}
+	n := 0
+	for _, r := range ready {
+		n += r
+	}
+	return n, nil
+}
+
+// readyIn returns the messages ready in each of names, in order, as the broker counts them now: a
+// passive declare each, on a channel of their own (a missing queue closes the channel it is asked
+// on). The declares do not heed ctx, so they run aside and readyIn returns when ctx ends; closing the
+// channel under a pending call instead could leave its Close waiting for a reply the call consumed.
+func (b *Bus) readyIn(ctx context.Context, names []string) ([]int, error) {
+	ch, err := b.openChannel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		ready []int
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer ch.Close()
+		ready := make([]int, len(names))
+		for i, name := range names {
+			st, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
+			if err != nil {
+				done <- result{err: fmt.Errorf("queue depth of %s: %w", name, err)}
+				return
+			}
+			ready[i] = st.Messages
+		}
+		done <- result{ready: ready}
+	}()
+	select {
+	case r := <-done:
+		return r.ready, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 var queueMessagesDesc = prometheus.NewDesc("bus_queue_messages",

@@ -8,7 +8,8 @@
 // Publishing goes through one confirm-mode channel shared by all goroutines (publish.go); each consumer
 // gets its own channel with a bounded prefetch (consume.go). Messages map to AMQP in codec.go; the
 // topology (exchanges, queues, their retry and dead-letter queues) is declared in topology.go, and
-// the broker's count of each of those queues exported for Prometheus in depth.go.
+// the broker's count of each of those queues read in depth.go: exported for Prometheus, and summed
+// per routing key as its backlog.
 package rabbitmq
 
 import (

@@ -1,10 +1,12 @@
-package memory
+// Package topic matches AMQP topic routing keys against binding patterns, for the adapters that route
+// (the in-process bus) or count (both) what a binding receives.
+package topic
 
 import "strings"
 
-// matchTopic reports whether routing key matches an AMQP topic binding pattern: words are separated by
-// dots, "*" stands for exactly one word and "#" for zero or more.
-func matchTopic(pattern, key string) bool {
+// Match reports whether routing key matches an AMQP topic binding pattern: words are separated by dots,
+// "*" stands for exactly one word and "#" for zero or more.
+func Match(pattern, key string) bool {
 	return matchWords(strings.Split(pattern, "."), strings.Split(key, "."))
 }
 

@@ -1,8 +1,8 @@
-package memory
+package topic
 
 import "testing"
 
-func TestMatchTopic(t *testing.T) {
+func TestMatch(t *testing.T) {
 	tests := []struct {
 		pattern, key string
 		want         bool
@@ -26,8 +26,8 @@ func TestMatchTopic(t *testing.T) {
 		{"a.*.#", "a.b", true},
 	}
 	for _, tt := range tests {
-		if got := matchTopic(tt.pattern, tt.key); got != tt.want {
-			t.Errorf("matchTopic(%q, %q) = %v, want %v", tt.pattern, tt.key, got, tt.want)
+		if got := Match(tt.pattern, tt.key); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.pattern, tt.key, got, tt.want)
 		}
 	}
 }
