@@ -143,13 +143,43 @@ func InvalidFields(fields ...FieldError) *Error {
 	return &Error{Kind: Invalid, Detail: "the request is invalid", Fields: fields}
 }
 
-// KindOf returns the kind of the first *Error in err's chain, or Internal.
+// KindOf returns the kind of the first *Error in err's chain; for an error that carries no kind of its
+// own (Internal, or none), the kind a classifier gives it (see Classify); else Internal.
 func KindOf(err error) Kind {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Kind != Internal {
 		return e.Kind
 	}
+	if err != nil {
+		classifiersMu.RLock()
+		defer classifiersMu.RUnlock()
+		for _, c := range classifiers {
+			if c.match(err) {
+				return c.kind
+			}
+		}
+	}
 	return Internal
+}
+
+type classifier struct {
+	kind  Kind
+	match func(error) bool
+}
+
+var (
+	classifiersMu sync.RWMutex
+	classifiers   []classifier
+)
+
+// Classify gives kind to every error that match recognises and that carries no kind of its own: an
+// adapter names the errors of its library that are not the program's fault, e.g. a database that does
+// not answer (Unavailable: a 503 the client may retry, a delivery retried rather than dead-lettered),
+// which arrive through every store of every service unwrapped.
+func Classify(kind Kind, match func(error) bool) {
+	classifiersMu.Lock()
+	defer classifiersMu.Unlock()
+	classifiers = append(classifiers, classifier{kind: kind, match: match})
 }
 
 // Is reports whether err carries kind.

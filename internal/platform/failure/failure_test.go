@@ -105,3 +105,27 @@ func TestDefine(t *testing.T) {
 		})
 	}
 }
+
+// errLibraryDown stands for an error of a library that an adapter classifies.
+var errLibraryDown = errors.New("library: server selection timeout")
+
+func TestClassifyGivesAKindToAnErrorThatCarriesNone(t *testing.T) {
+	Classify(Unavailable, func(err error) bool { return errors.Is(err, errLibraryDown) })
+	for _, tt := range []struct {
+		name string
+		err  error
+		want Kind
+	}{
+		{"the library's error", errLibraryDown, Unavailable},
+		{"wrapped with %w", fmt.Errorf("insert: %w", errLibraryDown), Unavailable},
+		{"inside an internal failure", Wrap("store.insert", errLibraryDown), Unavailable},
+		{"a kind of its own wins", &Error{Kind: NotFound, Err: errLibraryDown}, NotFound},
+		{"another error", errors.New("disk on fire"), Internal},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := KindOf(tt.err); got != tt.want {
+				t.Fatalf("KindOf = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -64,8 +64,15 @@ func ProblemFor(r *http.Request, err error) Problem {
 		p.Detail = fe.Detail
 		p.Errors = fe.Fields
 	}
+	if kind == failure.Unavailable && p.Detail == "" {
+		p.Detail = "a server this service depends on did not answer; retry later"
+	}
 	return p
 }
+
+// unavailableRetryAfter is the Retry-After of a 503 that gives none of its own: a process restarting
+// or a database failing over is back within seconds.
+const unavailableRetryAfter = time.Second
 
 // WriteError writes err as a problem response and logs it (server errors at error level). A failure
 // caused by the client going away is logged at info and recorded as StatusClientClosedRequest.
@@ -82,8 +89,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", bearerChallenge(r, p.Code))
 	}
+	retryAfter := time.Duration(0)
 	if fe, ok := asFailure(err); ok && fe.RetryAfter > 0 {
-		secs := (fe.RetryAfter + time.Second - 1) / time.Second // rounded up: never "0", never early
+		retryAfter = fe.RetryAfter
+	} else if p.Code == failure.Unavailable {
+		retryAfter = unavailableRetryAfter
+	}
+	if retryAfter > 0 {
+		secs := (retryAfter + time.Second - 1) / time.Second // rounded up: never "0", never early
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 	}
 	WriteProblem(w, p)

@@ -215,6 +215,24 @@ func TestWriteErrorRetryAfter(t *testing.T) {
 	}
 }
 
+// An unavailable dependency is a 503 with a Retry-After, whether the failure says so or an adapter's
+// classifier recognised its library's error (failure.Classify).
+func TestWriteErrorUnavailableSaysWhenToRetry(t *testing.T) {
+	errDatabaseGone := errors.New("server selection timeout")
+	failure.Classify(failure.Unavailable, func(err error) bool { return errors.Is(err, errDatabaseGone) })
+	for _, err := range []error{failure.New(failure.Unavailable, ""), fmt.Errorf("insert transaction: %w", errDatabaseGone)} {
+		w := httptest.NewRecorder()
+		httpx.WriteError(w, httptest.NewRequest(http.MethodPost, "/api/v1/transactions/transfer", nil), discardLogger(), err)
+		wantProblem(t, w.Code, w.Header(), w.Body.Bytes(), http.StatusServiceUnavailable, "unavailable")
+		if got := w.Header().Get("Retry-After"); got != "1" {
+			t.Errorf("%v: Retry-After = %q, want 1", err, got)
+		}
+		if strings.Contains(w.Body.String(), "selection") {
+			t.Errorf("%v: the cause leaked into the body: %s", err, w.Body)
+		}
+	}
+}
+
 func TestProblemForWithoutRequestID(t *testing.T) {
 	p := httpx.ProblemFor(httptest.NewRequest(http.MethodGet, "/y", nil), failure.New(failure.Forbidden, "no"))
 	if p.RequestID != "" || p.Status != http.StatusForbidden || p.Code != failure.Forbidden || p.Detail != "no" {

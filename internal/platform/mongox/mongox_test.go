@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/mint-wallet/mint/internal/platform/failure"
 	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest/atomicrace"
 )
 
@@ -363,5 +364,38 @@ func TestEnsureIndexesAfterRestartWithSeveralIndexes(t *testing.T) {
 		if err := c.Close(ctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A server that went away makes every store's error Unavailable — the kind a client retries and the
+// bus redelivers without counting it — whether a connection broke mid-command or none could be made.
+func TestAServerThatWentAwayIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	srv, err := ServeEmbedded(tempDir(t), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(ctx, Config{URI: srv.URI()})
+	if err != nil {
+		srv.Stop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	coll := c.Database("mongox").Collection("gone")
+	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	for i := range 2 { // the first find meets the dead connection, the second finds no server
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := coll.FindOne(qctx, bson.D{{Key: "_id", Value: 1}}).Err()
+		cancel()
+		if !IsUnavailable(err) || failure.KindOf(fmt.Errorf("store: %w", err)) != failure.Unavailable {
+			t.Errorf("find %d after the server stopped: %v (IsUnavailable %v, kind %q)", i+1, err, IsUnavailable(err),
+				failure.KindOf(err))
+		}
+	}
+	if IsUnavailable(errors.New("disk on fire")) || IsUnavailable(mongo.ErrNoDocuments) || IsUnavailable(nil) {
+		t.Error("an error of another kind is not Unavailable")
 	}
 }
