@@ -13,9 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	"github.com/mint-wallet/mint/internal/platform/scrape"
 )
 
 // The metrics the benchmark reads. db_query_duration_seconds is the histogram internal/platform/mongox
@@ -79,8 +77,8 @@ func newScraper(list string, fallback ...string) (*scraper, error) {
 }
 
 // scrape is the metric families of every service, in the order of s.urls.
-func (s *scraper) scrape() ([]map[string]*dto.MetricFamily, error) {
-	out := make([]map[string]*dto.MetricFamily, len(s.urls))
+func (s *scraper) scrape() ([]scrape.Families, error) {
+	out := make([]scrape.Families, len(s.urls))
 	for i, u := range s.urls {
 		fams, err := s.scrapeOne(u)
 		if err != nil {
@@ -91,24 +89,10 @@ func (s *scraper) scrape() ([]map[string]*dto.MetricFamily, error) {
 	return out, nil
 }
 
-func (s *scraper) scrapeOne(u string) (map[string]*dto.MetricFamily, error) {
+func (s *scraper) scrapeOne(u string) (scrape.Families, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "text/plain;version=0.0.4")
-	res, err := s.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %d", res.StatusCode)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	return p.TextToMetricFamilies(res.Body)
+	return scrape.Read(ctx, s.hc, u)
 }
 
 // opKey names one series of the DB histogram.
@@ -117,7 +101,7 @@ type opKey struct{ source, collection, operation string }
 // dbCounts is the sample count of every series of the DB histogram.
 type dbCounts map[opKey]float64
 
-func (s *scraper) dbCounts(fams []map[string]*dto.MetricFamily) dbCounts {
+func (s *scraper) dbCounts(fams []scrape.Families) dbCounts {
 	out := dbCounts{}
 	for i, f := range fams {
 		fam := f[dbHistogram]
@@ -125,7 +109,7 @@ func (s *scraper) dbCounts(fams []map[string]*dto.MetricFamily) dbCounts {
 			continue
 		}
 		for _, m := range fam.GetMetric() {
-			k := opKey{source: s.names[i], collection: label(m, "collection"), operation: label(m, "operation")}
+			k := opKey{source: s.names[i], collection: scrape.Label(m, "collection"), operation: scrape.Label(m, "operation")}
 			out[k] += float64(m.GetHistogram().GetSampleCount())
 		}
 	}
@@ -152,40 +136,13 @@ func (c dbCounts) total() float64 {
 	return t
 }
 
-func label(m *dto.Metric, name string) string {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
-}
-
-// sum adds the values of every series of a counter, gauge or untyped family whose labels include
-// match; found reports whether any service exports the family.
-func sum(fams []map[string]*dto.MetricFamily, name string, match map[string]string) (total float64, found bool) {
+// sum adds the values of the family name whose labels include match, over every service's scrape;
+// found reports whether any service exports it.
+func sum(fams []scrape.Families, name string, match map[string]string) (total float64, found bool) {
 	for _, f := range fams {
-		fam := f[name]
-		if fam == nil {
-			continue
-		}
-		found = true
-	next:
-		for _, m := range fam.GetMetric() {
-			for k, v := range match {
-				if label(m, k) != v {
-					continue next
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				total += m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				total += m.GetGauge().GetValue()
-			case m.Untyped != nil:
-				total += m.GetUntyped().GetValue()
-			}
-		}
+		t, ok := f.Sum(name, match)
+		total += t
+		found = found || ok
 	}
 	return total, found
 }
@@ -196,7 +153,7 @@ type transferCounts struct{ created, completed, failed float64 }
 
 func (t transferCounts) finished() float64 { return t.completed + t.failed }
 
-func transfersIn(fams []map[string]*dto.MetricFamily) (transferCounts, bool) {
+func transfersIn(fams []scrape.Families) (transferCounts, bool) {
 	created, found := sum(fams, txTotal, map[string]string{"type": typeTransfer, "status": statusPending})
 	completed, _ := sum(fams, txTotal, map[string]string{"type": typeTransfer, "status": statusCompleted})
 	failed, _ := sum(fams, txTotal, map[string]string{"type": typeTransfer, "status": statusFailed})
