@@ -140,13 +140,13 @@ func (m *Module) owe(ctx context.Context, eventID string, mails ...owed) error {
 		if err != nil {
 			return bus.Permanent(fmt.Errorf("render %s for event %s: %w", o.template, eventID, err))
 		}
-		key := o.template + ":" + o.subjectID + ":" + o.recipient.ID
+		key := mailKey(o.template, o.subjectID, o.recipient.ID)
 		// Recorded claimed by this process: its next attempt is the end of this deliverer's lease, so
 		// the deliverer sends it at once without a claim of its own, and if this process dies first
 		// the mail is due to every sender when the lease ends.
 		records[i] = Mail{ID: key, EventID: eventID, Template: o.template, UserID: o.recipient.ID, From: m.cfg.From,
 			To: o.recipient.Email, ToName: o.recipient.FullName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-			MessageID: m.messageID(key), State: StatePending, NextAttemptAt: m.deliver.leaseEnd(now), CreatedAt: now,
+			MessageID: MessageID(o.template, o.subjectID, o.recipient.ID, m.msgIDDom), State: StatePending, NextAttemptAt: m.deliver.leaseEnd(now), CreatedAt: now,
 			TraceParent: trace}
 	}
 	isNew, err := m.store.owe(ctx, records)

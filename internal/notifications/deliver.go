@@ -57,6 +57,9 @@ type deliverer struct {
 
 	mu       sync.Mutex
 	expected map[string]time.Time // mail id → when this deliverer knows it will be due: a retry, a mail not handed over
+	// unrecorded are mails this process sent whose record as sent failed (the database was away): never
+	// sent again by this process, and written again at every poll until the write succeeds.
+	unrecorded map[string]attempted
 }
 
 // leaseEnd is when a lease taken at now ends, at the precision the database stores.
@@ -114,6 +117,7 @@ func (d *deliverer) run(ctx context.Context) error {
 	defer t.Stop()
 	var lastRescan time.Time // zero: look at once, for what the last run of the process left
 	for {
+		d.recordUnrecorded(ctx)
 		if now := d.now(); d.mustLook(now) || now.Sub(lastRescan) >= d.lease {
 			lastRescan = now
 			for d.deliverDue(ctx) {
@@ -190,7 +194,8 @@ func (d *deliverer) claim(ctx context.Context, m Mail, now time.Time) (bool, err
 // window in which a mail can go out twice is the time between the server's acceptance and that write:
 // the rest of its group's SMTP conversations (the two mails of a transfer go out together), then one
 // database write. A crash there sends it again when its lease ends, with the same Message-ID, so the
-// receiving side can drop the copy.
+// receiving side can drop the copy. A write that fails while the process lives sends nothing twice: the
+// mail is remembered as sent and recorded later.
 func (d *deliverer) attempt(ctx context.Context, mails []Mail) {
 	outcomes := make([]attempted, len(mails))
 	var wg sync.WaitGroup
@@ -213,14 +218,57 @@ func (d *deliverer) attempt(ctx context.Context, mails []Mail) {
 	if err := d.store.recordAttempts(wctx, done); err != nil {
 		for _, o := range done {
 			if o.State == StateSent {
-				d.logger.ErrorContext(ctx, "mail sent but not recorded as sent: it will be sent again when its lease ends",
-					"mail_id", o.ID, "err", err)
+				d.logger.WarnContext(ctx, "mail sent but not recorded as sent yet: recording it again at every poll", "mail_id", o.ID, "err", err)
+				d.remember(o)
 			} else {
 				d.logger.WarnContext(ctx, "cannot record a failed attempt; the mail is retried when its lease ends",
 					"mail_id", o.ID, "err", err)
 			}
 		}
 	}
+}
+
+// remember keeps a sent mail whose record failed, so that this process records it later instead of
+// sending it again: only a crash before the record is written can send a mail twice.
+func (d *deliverer) remember(o attempted) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.unrecorded == nil {
+		d.unrecorded = map[string]attempted{}
+	}
+	d.unrecorded[o.ID] = o
+}
+
+// sentUnrecorded reports whether this process sent mail id and has not recorded it yet.
+func (d *deliverer) sentUnrecorded(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.unrecorded[id]
+	return ok
+}
+
+// recordUnrecorded writes the sent mails whose record failed; they are forgotten once it succeeds.
+func (d *deliverer) recordUnrecorded(ctx context.Context) {
+	d.mu.Lock()
+	owed := make([]attempted, 0, len(d.unrecorded))
+	for _, o := range d.unrecorded {
+		owed = append(owed, o)
+	}
+	d.mu.Unlock()
+	if len(owed) == 0 {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := d.store.recordAttempts(wctx, owed); err != nil {
+		return // still away; the next poll tries again
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, o := range owed {
+		delete(d.unrecorded, o.ID)
+	}
+	d.logger.InfoContext(ctx, "recorded mails sent while the database was away", "mails", len(owed))
 }
 
 // attempted is the outcome of one send attempt, as recordAttempts stores it.
@@ -237,6 +285,9 @@ type attempted struct {
 // send claims m and sends it once, and says what to record.
 func (d *deliverer) send(ctx context.Context, m Mail) attempted {
 	ctx = observe.WithTraceParent(ctx, m.TraceParent) // its log lines belong to the trace of the event that owed it
+	if d.sentUnrecorded(m.ID) {
+		return attempted{} // sent already; recordUnrecorded writes it
+	}
 	now := d.now()
 	claimed, err := d.claim(ctx, m, now)
 	if err != nil {

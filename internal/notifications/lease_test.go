@@ -2,12 +2,17 @@ package notifications
 
 import (
 	"context"
+	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/mint-wallet/mint/internal/notifications/mailer"
+	"github.com/mint-wallet/mint/internal/platform/mongox"
 	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
 )
 
@@ -84,5 +89,70 @@ func TestOweReportsWhichMailsAreNew(t *testing.T) {
 	}
 	if n, err := st.mails.CountDocuments(ctx, bson.D{}); err != nil || n != 4 {
 		t.Errorf("%d mails stored (err %v), want 4", n, err)
+	}
+}
+
+// countingSender accepts every mail and counts them by id.
+type countingSender struct {
+	mu   sync.Mutex
+	sent map[string]int
+}
+
+func (s *countingSender) Send(_ context.Context, m mailer.Mail) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sent == nil {
+		s.sent = map[string]int{}
+	}
+	s.sent[m.ID]++
+	return nil
+}
+
+// A mail sent while the database is away is never sent again by the process that sent it: it is
+// remembered as sent, skipped when it comes due again, and recorded once the database answers.
+func TestAMailSentWhileTheDatabaseIsAwayIsRecordedNotResent(t *testing.T) {
+	ctx := context.Background()
+	client := mongotest.Open(t)
+	dbName := mongotest.DBName(t, "notifications")
+	st, err := newStore(ctx, client.Database(dbName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second connection to the same database, closed below: the deliverer's database "goes away".
+	away, err := mongox.Open(ctx, mongox.Config{URI: client.EmbeddedURI(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := *st
+	broken.mails = away.Database(dbName).Collection("mails")
+	metrics, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := &countingSender{}
+	d := &deliverer{store: &broken, sender: sender, metrics: metrics, logger: slog.New(slog.DiscardHandler), now: time.Now,
+		lease: time.Minute, retry: Retry{}.withDefaults()}
+	m := Mail{ID: "welcome:u1:u1", State: StatePending, NextAttemptAt: d.leaseEnd(time.Now())}
+	if _, err := st.owe(ctx, []Mail{m}); err != nil {
+		t.Fatal(err)
+	}
+	if err := away.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	d.attempt(ctx, []Mail{m}) // sent (a handed-over mail needs no claim), its record fails
+	d.attempt(ctx, []Mail{m}) // due again: must not go out again
+	if n := sender.sent[m.ID]; n != 1 {
+		t.Fatalf("sent %d times, want once", n)
+	}
+
+	broken.mails = st.mails // the database is back
+	d.recordUnrecorded(ctx)
+	var got Mail
+	if err := st.mails.FindOne(ctx, bson.D{{Key: "_id", Value: m.ID}}).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.State != StateSent || d.sentUnrecorded(m.ID) {
+		t.Fatalf("after the database came back: state %q, still unrecorded %v; want sent and forgotten", got.State, d.sentUnrecorded(m.ID))
 	}
 }

@@ -109,15 +109,15 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 		return nil, errors.New("notifications: Deps.DB and Deps.Bus are required")
 	}
 	cfg.setDefaults()
-	from, err := mail.ParseAddress(cfg.From)
+	domain, err := MessageIDDomain(cfg.From)
 	if err != nil {
-		return nil, fmt.Errorf("notifications: From %q is not an address: %w", cfg.From, err)
+		return nil, fmt.Errorf("notifications: From: %w", err)
 	}
 	d.Logger, d.Registerer = observe.Defaults(d.Logger, d.Registerer)
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	m := &Module{cfg: cfg, bus: d.Bus, logger: d.Logger, now: d.Now, msgIDDom: from.Address[strings.LastIndexByte(from.Address, '@')+1:]}
+	m := &Module{cfg: cfg, bus: d.Bus, logger: d.Logger, now: d.Now, msgIDDom: domain}
 	var sender mailer.Sender
 	if cfg.SMTPURL == "" {
 		m.catcher = mailer.NewCatcher(cfg.CatcherSize, d.Logger)
@@ -167,9 +167,29 @@ func (m *Module) Run(ctx context.Context) error {
 	return nil
 }
 
-// messageID derives the Message-ID from the dedupe key: a mail sent twice (a crash between the
-// server's acceptance and the record) carries the same Message-ID both times.
-func (m *Module) messageID(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:16]) + "@" + m.msgIDDom
+// mailKey is the dedupe key of the mail rendered from template about subjectID (the user of a
+// welcome, else the transaction) for the user recipientID: each mail is owed, recorded and sent once
+// under it.
+func mailKey(template, subjectID, recipientID string) string {
+	return template + ":" + subjectID + ":" + recipientID
+}
+
+// MessageID is the Message-ID (without angle brackets) of the mail rendered from template about
+// subjectID for the user recipientID, sent from an address at domain. It is derived from the mail's
+// dedupe key, so a mail sent twice (a crash between the SMTP server's acceptance and the record)
+// carries the same Message-ID both times, and whoever checks the mails a deployment sent (mint chaos)
+// can name each one it was promised.
+func MessageID(template, subjectID, recipientID, domain string) string {
+	sum := sha256.Sum256([]byte(mailKey(template, subjectID, recipientID)))
+	return hex.EncodeToString(sum[:16]) + "@" + domain
+}
+
+// MessageIDDomain is the domain of the Message-IDs of mails sent from the address from (a
+// mail.ParseAddress form: "Mint <no-reply@mint.local>").
+func MessageIDDomain(from string) (string, error) {
+	a, err := mail.ParseAddress(from)
+	if err != nil {
+		return "", fmt.Errorf("%q is not an address: %w", from, err)
+	}
+	return a.Address[strings.LastIndexByte(a.Address, '@')+1:], nil
 }
