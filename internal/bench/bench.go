@@ -4,8 +4,10 @@
 //
 //	mint bench --base http://127.0.0.1:8080 --scenario user --clients 32 --duration 10s
 //
-// The transfer scenario also reports the database operations per completed transfer, from the
-// db_query_duration_seconds histograms of every service's /metrics (see dbops.go).
+// With Options.Spread each client sends from a loopback address of its own, as a user would from
+// their own (see devices.go). The transfer scenario also reports the database operations per
+// completed transfer, from the db_query_duration_seconds histograms of every service's /metrics (see
+// dbops.go).
 package bench
 
 import (
@@ -38,6 +40,7 @@ type Options struct {
 	Seed                     uint32
 	Warmup, Duration, Poll   time.Duration
 	Wait                     string // transfer: "poll", "stream" or "metrics"
+	Spread                   bool   // each client from a loopback address of its own (see devices)
 
 	DBOps         bool
 	Metrics       string
@@ -88,32 +91,36 @@ func run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 2 * o.Clients, MaxIdleConnsPerHost: 2 * o.Clients, IdleConnTimeout: time.Minute}}
+	if err := spreadable(o); err != nil {
+		return err
+	}
+	dev := newDevices(o.Spread, o.Clients)
+	defer dev.close()
 	email := fmt.Sprintf("load-%d@example.com", time.Now().UnixNano())
-	me, err := signup(hc, o.Base, email)
+	me, err := signup(dev.shared, o.Base, email)
 	if err != nil {
 		return err
 	}
 	var do op
 	switch o.Scenario {
 	case "user":
-		do = func(int) (time.Duration, error) {
-			return timed(hc, http.MethodGet, o.Base+"/api/v1/auth/user", nil, me.token)
+		do = func(client int) (time.Duration, error) {
+			return timed(dev.of(client), http.MethodGet, o.Base+"/api/v1/auth/user", nil, me.token)
 		}
 	case "login":
 		// One account per client: the service throttles one client's concurrent logins to one account
-		// like guesses (an attempt counts until its password is known to be right).
+		// like guesses (an attempt counts until its password is known to be right). Each signs up from
+		// its client's device, where a gateway would count one request, not one per client.
 		bodies := make([][]byte, o.Clients)
 		for i := range bodies {
 			e := fmt.Sprintf("login-%d-%d@example.com", time.Now().UnixNano(), i)
-			if _, err := signup(hc, o.Base, e); err != nil {
+			if _, err := signup(dev.of(i), o.Base, e); err != nil {
 				return err
 			}
 			bodies[i], _ = json.Marshal(map[string]string{"email": e, "password": loadPassword})
 		}
 		do = func(client int) (time.Duration, error) {
-			return timed(hc, http.MethodPost, o.Base+"/api/v1/auth/login", bodies[client], "")
+			return timed(dev.of(client), http.MethodPost, o.Base+"/api/v1/auth/login", bodies[client], "")
 		}
 	case "signup":
 		var n atomic.Int64
@@ -122,17 +129,17 @@ func run(ctx context.Context, o Options) error {
 			body, _ := json.Marshal(map[string]string{"firstName": "Load", "lastName": "Signup",
 				"email": fmt.Sprintf("signup-%d-%d@example.com", stamp, n.Add(1)), "password": loadPassword})
 			t0 := time.Now()
-			err := send(hc, http.MethodPost, o.Base+"/api/v1/auth/signup", body, "", http.StatusCreated, nil)
+			err := send(dev.of(client), http.MethodPost, o.Base+"/api/v1/auth/signup", body, "", http.StatusCreated, nil)
 			return time.Since(t0), err
 		}
 	case "transfer", "hot-source", "hot-destination":
-		return runTransfers(ctx, hc, o)
+		return runTransfers(ctx, dev, o)
 	case "reads":
-		return runReads(ctx, hc, o)
+		return runReads(ctx, dev, o)
 	case "mixed":
-		return runMixed(ctx, hc, o)
+		return runMixed(ctx, dev, o)
 	case "sustained":
-		return runSustained(ctx, hc, o)
+		return runSustained(ctx, dev, o)
 	default:
 		return fmt.Errorf("unknown scenario %q", o.Scenario)
 	}

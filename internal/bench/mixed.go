@@ -13,11 +13,11 @@ import (
 // acting as one of them and cycling through reading its transaction list, its wallet and its history
 // and sending 0.01 to another user (the POST only: settling goes on in the background). It prints one
 // summary per kind of request, all measured in the same window.
-func runMixed(ctx context.Context, hc *http.Client, o Options) error {
+func runMixed(ctx context.Context, dev *devices, o Options) error {
 	if o.Users < 2 {
 		return fmt.Errorf("mixed needs at least 2 --users, not %d", o.Users)
 	}
-	s, _, err := fundedUsers(hc, o, "mixed")
+	s, _, err := fundedUsers(dev, o, "mixed")
 	if err != nil {
 		return err
 	}
@@ -27,20 +27,20 @@ func runMixed(ctx context.Context, hc *http.Client, o Options) error {
 		do   func(client, round int) (time.Duration, error)
 	}{
 		{"list", func(client, _ int) (time.Duration, error) {
-			return timed(hc, http.MethodGet, o.TxBase+"/api/v1/transactions?limit=20", nil, users[client%len(users)].token)
+			return timed(dev.of(client), http.MethodGet, o.TxBase+"/api/v1/transactions?limit=20", nil, users[client%len(users)].token)
 		}},
 		{"wallet", func(client, _ int) (time.Duration, error) {
-			return timed(hc, http.MethodGet, o.WalletBase+"/api/v1/wallet/user", nil, users[client%len(users)].token)
+			return timed(dev.of(client), http.MethodGet, o.WalletBase+"/api/v1/wallet/user", nil, users[client%len(users)].token)
 		}},
 		{"history", func(client, _ int) (time.Duration, error) {
-			return timed(hc, http.MethodGet, o.WalletBase+"/api/v1/wallet/history?limit=20", nil, users[client%len(users)].token)
+			return timed(dev.of(client), http.MethodGet, o.WalletBase+"/api/v1/wallet/history?limit=20", nil, users[client%len(users)].token)
 		}},
 		{"transfer", func(client, round int) (time.Duration, error) {
 			from := client % len(users)
 			to := (from + 1 + round%(len(users)-1)) % len(users)
 			body, _ := json.Marshal(map[string]any{"recipientId": users[to].id, "amount": "0.01"})
 			t0 := time.Now()
-			err := send(hc, http.MethodPost, o.TxBase+"/api/v1/transactions/transfer", body, users[from].token, http.StatusCreated, nil)
+			err := send(dev.of(client), http.MethodPost, o.TxBase+"/api/v1/transactions/transfer", body, users[from].token, http.StatusCreated, nil)
 			return time.Since(t0), err
 		}},
 	}

@@ -57,17 +57,18 @@ func (w *outcomes) await(id string, deadline time.Time) (string, error) {
 	}
 }
 
-// listen opens the status stream of the account with token at base and delivers every terminal state
-// it announces until ctx ends. It returns once the stream is open, so that nothing sent after it is
-// missed.
-func (w *outcomes) listen(ctx context.Context, base, token string) error {
+// listen opens the status stream of the account with token at base, through hc's connections (the
+// payer's device), and delivers every terminal state it announces until ctx ends. It returns once the
+// stream is open, so that nothing sent after it is missed.
+func (w *outcomes) listen(ctx context.Context, hc *http.Client, base, token string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/transactions/stream", nil)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "text/event-stream")
-	res, err := http.DefaultClient.Do(req) //nolint:bodyclose // closed below, or by the reader when the stream ends; no client timeout: it lasts the run
+	// hc's transport without its timeout: the stream lasts the run.
+	res, err := (&http.Client{Transport: hc.Transport}).Do(req) //nolint:bodyclose // closed below, or by the reader when the stream ends
 	if err != nil {
 		return fmt.Errorf("status stream: %w", err)
 	}

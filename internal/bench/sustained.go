@@ -25,12 +25,13 @@ import (
 // offered and accepted, the API latency of the POSTs, the settle time of every transfer (server side:
 // createdAt..completedAt), how long after the stream the last one ended, the list latencies while the
 // stream ran, the deepest each queue got (with -amqp: its ready messages, sampled every 250 ms) and
-// the stuck transactions the transactions service re-drove (transactions_redriven_total).
-func runSustained(ctx context.Context, hc *http.Client, o Options) error {
+// the stuck transactions the transactions service re-drove (transactions_redriven_total). User i's
+// requests go from device i.
+func runSustained(ctx context.Context, dev *devices, o Options) error {
 	if o.Rate <= 0 || o.Count <= 0 {
 		return errors.New("sustained: -rate and -count must be positive")
 	}
-	s, sc, err := fundedUsers(hc, o, "sustained")
+	s, sc, err := fundedUsers(dev, o, "sustained")
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,8 @@ func runSustained(ctx context.Context, hc *http.Client, o Options) error {
 				return
 			case <-t.C:
 			}
-			if d, err := timed(hc, http.MethodGet, o.TxBase+"/api/v1/transactions?limit=20", nil, users[i%len(users)].token); err == nil {
+			u := i % len(users)
+			if d, err := timed(dev.of(u), http.MethodGet, o.TxBase+"/api/v1/transactions?limit=20", nil, users[u].token); err == nil {
 				lists = append(lists, d)
 			}
 		}
@@ -104,7 +106,7 @@ func runSustained(ctx context.Context, hc *http.Client, o Options) error {
 			body, _ := json.Marshal(map[string]any{"recipientId": users[to].id, "amount": "0.01"})
 			var tx txView
 			t0 := time.Now()
-			err := send(hc, http.MethodPost, o.TxBase+"/api/v1/transactions/transfer", body, users[from].token, http.StatusCreated, &tx)
+			err := send(dev.of(from), http.MethodPost, o.TxBase+"/api/v1/transactions/transfer", body, users[from].token, http.StatusCreated, &tx)
 			d := time.Since(t0)
 			if err != nil {
 				failures.Add(1)
@@ -112,7 +114,7 @@ func runSustained(ctx context.Context, hc *http.Client, o Options) error {
 			}
 			mu.Lock()
 			posts = append(posts, d)
-			s.txs = append(s.txs, sentTx{id: tx.ID, token: users[from].token})
+			s.txs = append(s.txs, sentTx{id: tx.ID, token: users[from].token, device: from})
 			mu.Unlock()
 		})
 	}

@@ -39,7 +39,7 @@ import (
 //   - Background work (outbox and transaction sweeps, the mail poll) runs whatever the load. It is
 //     measured at rest for -idle after the window and subtracted at its rate over the window.
 type transferScenario struct {
-	hc      *http.Client
+	dev     *devices
 	o       Options
 	users   []account
 	watcher *finishWatcher // --wait metrics
@@ -54,7 +54,11 @@ type transferScenario struct {
 	txs []sentTx // -wait metrics: the transfers of the measured phase
 }
 
-type sentTx struct{ id, token string }
+// sentTx is a transfer to read back, by its payer's token from the device that sent it.
+type sentTx struct {
+	id, token string
+	device    int
+}
 
 type txView struct {
 	ID          string     `json:"id"`
@@ -64,7 +68,7 @@ type txView struct {
 	CompletedAt *time.Time `json:"completedAt"`
 }
 
-func runTransfers(ctx context.Context, hc *http.Client, o Options) error {
+func runTransfers(ctx context.Context, dev *devices, o Options) error {
 	if o.Wait != "poll" && o.Wait != "metrics" && o.Wait != "stream" {
 		return fmt.Errorf("unknown --wait %q (poll, stream or metrics)", o.Wait)
 	}
@@ -75,7 +79,7 @@ func runTransfers(ctx context.Context, hc *http.Client, o Options) error {
 			return err
 		}
 	}
-	s := &transferScenario{hc: hc, o: o}
+	s := &transferScenario{dev: dev, o: o}
 	if err := s.prepare(sc); err != nil {
 		return err
 	}
@@ -87,7 +91,7 @@ func runTransfers(ctx context.Context, hc *http.Client, o Options) error {
 		for client := range o.Clients {
 			if from, _ := s.pair(client); !payers[from.id] {
 				payers[from.id] = true
-				if err := s.streams.listen(ctx, o.TxBase, from.token); err != nil {
+				if err := s.streams.listen(ctx, dev.of(client), o.TxBase, from.token); err != nil {
 					return err
 				}
 			}
@@ -153,7 +157,8 @@ func runTransfers(ctx context.Context, hc *http.Client, o Options) error {
 }
 
 // prepare makes the funded accounts: one per client, each sending 0.01 to the next client's account;
-// for hot-source and hot-destination one more, the one payer or payee of every client.
+// for hot-source and hot-destination one more, the one payer or payee of every client. Account i signs
+// up and is funded from device i, so that a gateway limits no address to more than its two requests.
 func (s *transferScenario) prepare(sc *scraper) error {
 	n := s.o.Clients
 	if s.o.Scenario != "transfer" {
@@ -161,7 +166,7 @@ func (s *transferScenario) prepare(sc *scraper) error {
 	}
 	s.users = make([]account, n)
 	for i := range s.users {
-		u, err := signup(s.hc, s.o.Base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i))
+		u, err := signup(s.dev.of(i), s.o.Base, fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i))
 		if err != nil {
 			return err
 		}
@@ -185,8 +190,9 @@ func (s *transferScenario) op(client int) (time.Duration, error) {
 	from, to := s.pair(client)
 	body, _ := json.Marshal(map[string]any{"recipientId": to.id, "amount": "0.01"})
 	var tx txView
+	hc := s.dev.of(client)
 	t0 := time.Now()
-	if err := send(s.hc, http.MethodPost, s.o.TxBase+"/api/v1/transactions/transfer", body, from.token, http.StatusCreated, &tx); err != nil {
+	if err := send(hc, http.MethodPost, s.o.TxBase+"/api/v1/transactions/transfer", body, from.token, http.StatusCreated, &tx); err != nil {
 		return 0, err
 	}
 	ticket := s.created.Add(1)
@@ -198,7 +204,7 @@ func (s *transferScenario) op(client int) (time.Duration, error) {
 	if s.watcher != nil {
 		if measuring {
 			s.mu.Lock()
-			s.txs = append(s.txs, sentTx{id: tx.ID, token: from.token})
+			s.txs = append(s.txs, sentTx{id: tx.ID, token: from.token, device: client})
 			s.mu.Unlock()
 		}
 		if err := s.watcher.await(ticket, deadline); err != nil {
@@ -221,7 +227,7 @@ func (s *transferScenario) op(client int) (time.Duration, error) {
 		if measuring {
 			s.gets.Add(1)
 		}
-		if err := send(s.hc, http.MethodGet, s.o.TxBase+"/api/v1/transactions/"+tx.ID, nil, from.token, http.StatusOK, &tx); err != nil {
+		if err := send(hc, http.MethodGet, s.o.TxBase+"/api/v1/transactions/"+tx.ID, nil, from.token, http.StatusOK, &tx); err != nil {
 			return 0, err
 		}
 	}
@@ -268,11 +274,13 @@ func (s *transferScenario) measureAside(sc *scraper, r *dbReport) error {
 	if err != nil {
 		return err
 	}
+	// The probes go round the clients' devices, so that through a gateway no address sends more than
+	// its clients' share.
 	token := s.users[0].token
-	for range s.o.ProbeGets {
+	for i := range s.o.ProbeGets {
 		id := make([]byte, 12)
 		_, _ = rand.Read(id)
-		err := send(s.hc, http.MethodGet, s.o.TxBase+"/api/v1/transactions/"+hex.EncodeToString(id), nil, token, http.StatusNotFound, nil)
+		err := send(s.dev.of(i%s.o.Clients), http.MethodGet, s.o.TxBase+"/api/v1/transactions/"+hex.EncodeToString(id), nil, token, http.StatusNotFound, nil)
 		if err != nil {
 			return fmt.Errorf("status read probe: %w", err)
 		}
@@ -308,7 +316,7 @@ func (s *transferScenario) readBack() (latencies []time.Duration, bad int, lastE
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(txs); i = int(next.Add(1) - 1) {
 				var tx txView
-				err := send(s.hc, http.MethodGet, s.o.TxBase+"/api/v1/transactions/"+txs[i].id, nil, txs[i].token, http.StatusOK, &tx)
+				err := send(s.dev.of(txs[i].device), http.MethodGet, s.o.TxBase+"/api/v1/transactions/"+txs[i].id, nil, txs[i].token, http.StatusOK, &tx)
 				mu.Lock()
 				switch {
 				case err != nil:

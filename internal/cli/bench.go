@@ -17,8 +17,10 @@ const benchHead = `Usage: mint bench [flags]
 Measures a running Mint over HTTP — mint dev, the local stack through nginx, or the services one by
 one (--tx-base, --wallet-base) — with one scenario at a fixed number of concurrent clients: requests/s
 and latency percentiles, and for transfers the settle time and the database operations per completed
-transfer (from every service's /metrics). It only targets loopback addresses. On a terminal it shows a
-progress line; --json prints the summary as JSON for scripts.
+transfer (from every service's /metrics). It only targets loopback addresses, and with --spread each
+client sends from one of its own, so that a gateway limiting each client address (the stack's nginx)
+limits each client alone, as it would each user. On a terminal it shows a progress line; --json prints
+the summary as JSON for scripts.
 
 Scenarios:
 `
@@ -37,6 +39,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.String(&o.WalletBase, "wallet-base", "MINT_BENCH_WALLET_BASE", "", "wallet service base URL when it runs apart (default --base)")
 	f.String(&o.Scenario, "scenario", "MINT_BENCH_SCENARIO", "user", "what to measure (see above)")
 	f.Int(&o.Clients, "clients", "MINT_BENCH_CLIENTS", 32, "concurrent clients (sustained: most transfers in flight)")
+	f.Bool(&o.Spread, "spread", "MINT_BENCH_SPREAD", true, "each client from its own loopback address (127.77.x.y), as distinct users "+
+		"behind a gateway's per-client rate limit; false: every client from the loopback address the system picks")
 	f.Duration(&o.Duration, "duration", "MINT_BENCH_DURATION", 10*time.Second, "how long to measure (after the warm-up)")
 	f.Duration(&o.Warmup, "warmup", "MINT_BENCH_WARMUP", 2*time.Second, "load before measuring")
 	f.Int(&o.Users, "users", "MINT_BENCH_USERS", 100, "reads, sustained, mixed: the users holding the history or taking part")

@@ -25,6 +25,7 @@ func TestBench(t *testing.T) {
 		dbReport bool // a second JSON object: the database operations per completed transfer
 	}{
 		{"user", nil, false},
+		{"user", []string{"--spread=false"}, false}, // every client from the address the system picks
 		{"signup", nil, false},
 		{"transfer", []string{"--idle", "1s", "--probe-gets", "20"}, true},
 		{"hot-source", []string{"--idle", "1s", "--probe-gets", "20"}, true},
