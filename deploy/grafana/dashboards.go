@@ -102,7 +102,7 @@ var dashboards = []dashboard{
 	},
 	{
 		uid: "mint-transactions", title: "Mint · Transaction Analytics",
-		description: "The money path: transactions created and finished, their amounts and settle time, the saga's re-drives, the wallet's legs, the mails and the queues.",
+		description: "The money path: transactions created and finished, their amounts and settle time, the saga's re-drives, the wallet's legs, the mails, and the queues: what they hold and what their consumers handle.",
 		panels: []panel{
 			{title: "Transactions per second by type and status", kind: "timeseries", unit: "ops", exprs: []query{
 				q(`sum by (type, status) (rate(transactions_total[$__rate_interval]))`, "{{type}} {{status}}")}},
@@ -128,6 +128,10 @@ var dashboards = []dashboard{
 			{title: "Events owed (outbox)", kind: "timeseries", unit: "short", exprs: []query{q(`sum by (service) (outbox_pending_events)`, "{{service}}")}},
 			{title: "Events published per second", kind: "timeseries", unit: "ops", exprs: []query{
 				q(`sum by (service) (rate(outbox_published_events_total[$__rate_interval]))`, "{{service}}")}},
+			{title: "Messages handled per second by queue", kind: "timeseries", unit: "ops", exprs: []query{
+				q(`sum by (queue) (rate(bus_messages_handled_total{outcome="ok"}[$__rate_interval]))`, "{{queue}}")}},
+			{title: "Message handling errors per second by queue", kind: "timeseries", unit: "ops", exprs: []query{
+				q(`sum by (queue) (rate(bus_messages_handled_total{outcome="error"}[$__rate_interval]))`, "{{queue}}")}},
 			{title: "Queue depth", kind: "timeseries", unit: "short", exprs: []query{
 				q(`max by (queue) (bus_queue_messages)`, "{{queue}}")}},
 			{title: "Login attempts per second by result", kind: "timeseries", unit: "ops", exprs: []query{

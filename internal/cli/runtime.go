@@ -17,6 +17,7 @@ import (
 
 	"github.com/mint-wallet/mint/internal/contract"
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/bus/busmetrics"
 	"github.com/mint-wallet/mint/internal/platform/bus/bustrace"
 	"github.com/mint-wallet/mint/internal/platform/bus/memory"
 	"github.com/mint-wallet/mint/internal/platform/bus/rabbitmq"
@@ -87,7 +88,12 @@ func openRuntime(ctx context.Context, s settings, service string, stderr io.Writ
 		}
 	}
 	rt.closers = append(rt.closers, func(context.Context) error { return rt.bus.Close() })
-	rt.bus = bus.WithMiddleware(rt.bus, bustrace.Consume(rt.tracer))
+	// Counted on the adapter itself, beneath the middleware: the count is what the adapter settles.
+	counted, err := busmetrics.CountHandled(rt.bus, rt.registry)
+	if err != nil {
+		return nil, fmt.Errorf("bus metrics: %w", err)
+	}
+	rt.bus = bus.WithMiddleware(counted, bustrace.Consume(rt.tracer))
 	if err := rt.bus.Declare(ctx, contract.Topology()); err != nil {
 		return nil, fmt.Errorf("declare topology: %w", err)
 	}

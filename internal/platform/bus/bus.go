@@ -33,6 +33,8 @@ const DefaultMaxAttempts = 5
 
 // Handler processes one delivery. nil acknowledges it. An error retries it with back-off; after the
 // subscriber's maximum attempts, or at once for a Permanent error, the message goes to <queue>.dlq.
+// An error of kind failure.Unavailable (a dependency that did not answer) is an outage, not poison: it
+// is retried until the dependency is back, never dead-lettered, and counts as none of the attempts.
 type Handler func(ctx context.Context, msg Message) error
 
 // Subscriber consumes queues.

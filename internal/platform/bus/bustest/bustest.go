@@ -15,24 +15,28 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus"
 )
 
-// The retry policy newBus must configure: the suite counts attempts and keeps back-off short.
+// The retry policy of the suite: it counts attempts and keeps back-off short.
 const (
 	MaxAttempts = 3
 	RetryBase   = 20 * time.Millisecond
+	RetryMax    = 50 * time.Millisecond
 )
 
-// slowRetryBase is the first retry delay of the bus of the tests that must find a failed message still
-// in its retry queue: longer than any wait of the suite.
-const slowRetryBase = 2 * time.Minute
+// Retry is the retry delay newBus configures: the first delay and its cap.
+type Retry struct{ Base, Max time.Duration }
+
+// slowRetry is the retry delay of the bus of the tests that must find a failed message still in its
+// retry queue: longer than any wait of the suite.
+var slowRetry = Retry{Base: 2 * time.Minute, Max: 2 * time.Minute}
 
 // timeout bounds every wait of the suite; conditions normally hold within milliseconds.
 const timeout = 20 * time.Second
 
-// Run runs the contract suite. newBus returns a fresh bus configured with MaxAttempts and retryBase as
-// its first retry delay (RetryBase for most tests) and registers its own cleanup (closing it). The suite
-// leaves what it declares behind, so on a real broker it runs in a virtual host of its own; every name
-// it uses is unique and starts with "bustest.", so its parallel subtests can share that vhost.
-func Run(t *testing.T, newBus func(t *testing.T, retryBase time.Duration) bus.Bus) {
+// Run runs the contract suite. newBus returns a fresh bus configured with MaxAttempts and retry (for
+// most tests {RetryBase, RetryMax}) and registers its own cleanup (closing it). The suite leaves what it
+// declares behind, so on a real broker it runs in a virtual host of its own; every name it uses is
+// unique and starts with "bustest.", so its parallel subtests can share that vhost.
+func Run(t *testing.T, newBus func(t *testing.T, retry Retry) bus.Bus) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, b bus.Bus)
@@ -44,6 +48,7 @@ func Run(t *testing.T, newBus func(t *testing.T, retryBase time.Duration) bus.Bu
 		{"RetryCountsAttempts", testRetryCountsAttempts},
 		{"PanicIsRetried", testPanicIsRetried},
 		{"PoisonToDeadLetterQueue", testPoison},
+		{"OutageIsRetriedNeverDeadLettered", testOutage},
 		{"ConcurrentPublishers", testConcurrentPublishers},
 		{"Unroutable", testUnroutable},
 		{"DeclareIdempotent", testDeclareIdempotent},
@@ -54,12 +59,12 @@ func Run(t *testing.T, newBus func(t *testing.T, retryBase time.Duration) bus.Bu
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.fn(t, newBus(t, RetryBase))
+			tt.fn(t, newBus(t, Retry{Base: RetryBase, Max: RetryMax}))
 		})
 	}
 	t.Run("BacklogCountsRetriesNotDeadLetters", func(t *testing.T) {
 		t.Parallel()
-		testBacklogCountsRetriesNotDeadLetters(t, newBus(t, slowRetryBase))
+		testBacklogCountsRetriesNotDeadLetters(t, newBus(t, slowRetry))
 	})
 }
 

@@ -8,9 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/bus/internal/policy"
+	"github.com/mint-wallet/mint/internal/platform/failure"
 )
 
 // testRetryCountsAttempts: a failed message comes back with Attempt incremented, headers intact, and
@@ -132,5 +134,75 @@ func testPoisonWith(t *testing.T, b bus.Bus, failure error, wantAttempts int) {
 	// The goods were published right behind the poison: they must not wait for its retries.
 	if wantAttempts > 1 && slices.Index(events, "good") > slices.Index(events, "poison#2") {
 		t.Errorf("good messages waited for the poison's retries: %v", events)
+	}
+}
+
+// testOutage: a handler that fails because a dependency did not answer (an error of kind
+// failure.Unavailable, wrapped as a store returns it) is retried for as long as the outage lasts, far
+// beyond MaxAttempts, without using up an attempt: its message is never dead-lettered, is handled once
+// the dependency is back, and a real failure after the outage still gets every attempt.
+func testOutage(t *testing.T, b bus.Bus) {
+	const outage = 4 * MaxAttempts // deliveries failed while the dependency is away
+	f := newFixture(t, b)
+	f.declare(map[string]string{"q": "k"})
+	dlq := collect(t, b, bus.DeadLetterQueue(f.queue("q")))
+	down := fmt.Errorf("credit wallet: %w", failure.New(failure.Unavailable, "database not answering"))
+
+	var (
+		mu       sync.Mutex
+		attempts []int // the message's Attempt at each delivery
+		handled  int   // deliveries that succeeded
+	)
+	done := make(chan struct{})
+	consume(t, b, f.queue("q"), func(_ context.Context, msg bus.Message) error {
+		if msg.Headers["fate"] == "sentinel" {
+			return bus.Permanent(errors.New("sentinel"))
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		attempts = append(attempts, msg.Attempt)
+		switch n := len(attempts); {
+		case n <= outage:
+			return down
+		case n < outage+MaxAttempts: // the dependency is back; a real failure on all but the last attempt
+			return errors.New("boom")
+		}
+		if handled++; handled == 1 {
+			close(done)
+		}
+		return nil
+	})
+	f.publish("k")
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("not handled within %v; delivered at attempts %v", timeout, attempts)
+	}
+
+	// The dead-letter queue is FIFO: a sentinel dead-lettered now is the first thing in it unless the
+	// message went there too. And once nothing waits for the queue's consumer, no copy of the message
+	// is left to deliver again.
+	sentinel := bus.Message{ID: randomID(), Exchange: f.exchange, Type: "k", Headers: map[string]string{"fate": "sentinel"}, Body: []byte(`{}`)}
+	if err := b.Publish(ctxT(t), sentinel); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if dead := receive(t, dlq, 1)[0]; dead.ID != sentinel.ID {
+		t.Errorf("dead-lettered %s at attempt %d (%s), want nothing but the sentinel", dead.ID, dead.Attempt, dead.Headers[policy.ErrorHeader])
+	}
+	waitBacklog(t, f, "k", 0)
+
+	want := slices.Repeat([]int{1}, outage+1)
+	for a := 2; a <= MaxAttempts; a++ {
+		want = append(want, a)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if handled != 1 {
+		t.Errorf("handled %d times, want once", handled)
+	}
+	if !slices.Equal(attempts, want) {
+		t.Errorf("delivered at attempts %v, want %v: an outage uses up no attempt", attempts, want)
 	}
 }

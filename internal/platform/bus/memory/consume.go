@@ -21,55 +21,56 @@ func (b *Bus) Consume(ctx context.Context, queue string, h bus.Handler) error {
 		return fmt.Errorf("consume %s: queue does not exist", queue)
 	}
 	for {
-		msg, err := q.pop(ctx, b.closed)
+		d, err := q.pop(ctx, b.closed)
 		if err != nil {
 			return err
 		}
-		err = policy.Invoke(ctx, h, msg)
+		err = policy.Invoke(ctx, h, d.Message)
 		if ctx.Err() != nil {
 			// The consumer stopped while the handler ran: the handler may not have finished its
 			// work, so the message goes back for the next consumer (at-least-once).
-			q.pushFront(msg)
+			q.pushFront(d)
 			return ctx.Err()
 		}
-		b.settle(q, msg, err)
+		b.settle(q, d, err)
 	}
 }
 
 // settle applies the retry policy to a handled message.
-func (b *Bus) settle(q *queue, msg bus.Message, err error) {
+func (b *Bus) settle(q *queue, d delivery, err error) {
 	if err == nil {
 		return
 	}
 	if q.dlq {
-		b.log.Warn("dead-lettered message failed again; requeued", "queue", q.name, "id", msg.ID, "err", err)
-		b.later(b.policy.Delay(1), q, msg)
+		b.log.Warn("dead-lettered message failed again; requeued", "queue", q.name, "id", d.ID, "err", err)
+		b.later(b.policy.Delay(1), q, d)
 		return
 	}
-	switch b.policy.Decide(msg.Attempt, err) {
+	decision := b.policy.Decide(policy.Delivery{Attempt: d.Attempt, Outages: d.outages}, err)
+	switch decision.Outcome {
 	case policy.Retry:
-		delay := b.policy.Delay(msg.Attempt)
-		b.log.Warn("message failed; retrying", "queue", q.name, "id", msg.ID, "attempt", msg.Attempt, "delay", delay, "err", err)
-		msg.Attempt++
-		b.later(delay, q, msg)
+		b.log.Warn("message failed; retrying", "queue", q.name, "id", d.ID, "attempt", d.Attempt, "outages", d.outages,
+			"delay", decision.Delay, "err", err)
+		d.Attempt, d.outages = decision.Next.Attempt, decision.Next.Outages
+		b.later(decision.Delay, q, d)
 	case policy.DeadLetter:
-		b.log.Error("message dead-lettered", "queue", q.name, "id", msg.ID, "attempt", msg.Attempt, "err", err)
-		msg.Headers = maps.Clone(msg.Headers)
-		if msg.Headers == nil {
-			msg.Headers = map[string]string{}
+		b.log.Error("message dead-lettered", "queue", q.name, "id", d.ID, "attempt", d.Attempt, "err", err)
+		d.Headers = maps.Clone(d.Headers)
+		if d.Headers == nil {
+			d.Headers = map[string]string{}
 		}
-		msg.Headers[policy.ErrorHeader] = policy.ErrorText(err)
+		d.Headers[policy.ErrorHeader] = policy.ErrorText(err)
 		b.mu.RLock()
 		dlq := b.queues[bus.DeadLetterQueue(q.name)]
 		b.mu.RUnlock()
-		dlq.push(msg)
+		dlq.push(d)
 	}
 }
 
-// later pushes msg onto q after delay, unless the bus closes first. Other messages of q flow meanwhile,
+// later pushes d onto q after delay, unless the bus closes first. Other messages of q flow meanwhile,
 // so a failing message never blocks the ones behind it. The message leaves timers and enters q under
 // b.mu, so that Backlog always finds it in one of them.
-func (b *Bus) later(delay time.Duration, q *queue, msg bus.Message) {
+func (b *Bus) later(delay time.Duration, q *queue, d delivery) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.isClosed() {
@@ -81,7 +82,7 @@ func (b *Bus) later(delay time.Duration, q *queue, msg bus.Message) {
 		defer b.mu.Unlock()
 		delete(b.timers, t)
 		if !b.isClosed() {
-			q.push(msg)
+			q.push(d)
 		}
 	})
 	b.timers[t] = q

@@ -20,7 +20,8 @@ import (
 // Config tunes the bus; zero values take the defaults of the RabbitMQ adapter.
 type Config struct {
 	MaxAttempts int           // deliveries before a failing message is dead-lettered (default 5)
-	RetryBase   time.Duration // first retry delay, doubled each attempt up to 10 s (default 200 ms)
+	RetryBase   time.Duration // first retry delay, doubled each attempt up to RetryMax (default 200 ms)
+	RetryMax    time.Duration // cap of the retry delay (default 10 s)
 	Logger      *slog.Logger  // default: discard
 }
 
@@ -49,7 +50,7 @@ func New(cfg Config) *Bus {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Bus{
-		policy:    policy.Policy{MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase}.WithDefaults(),
+		policy:    policy.Policy{MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax}.WithDefaults(),
 		log:       log,
 		exchanges: map[string]struct{}{},
 		bindings:  map[binding]struct{}{},
@@ -127,7 +128,7 @@ func (b *Bus) Publish(ctx context.Context, msg bus.Message) error {
 		if i > 0 { // every queue owns its copy, as on a broker
 			m = copyMessage(msg)
 		}
-		q.push(m)
+		q.push(delivery{Message: m})
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package memory_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
 	"github.com/mint-wallet/mint/internal/platform/bus/bustest"
@@ -10,8 +9,8 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	bustest.Run(t, func(t *testing.T, retryBase time.Duration) bus.Bus {
-		b := memory.New(memory.Config{MaxAttempts: bustest.MaxAttempts, RetryBase: retryBase})
+	bustest.Run(t, func(t *testing.T, retry bustest.Retry) bus.Bus {
+		b := memory.New(memory.Config{MaxAttempts: bustest.MaxAttempts, RetryBase: retry.Base, RetryMax: retry.Max})
 		t.Cleanup(func() { _ = b.Close() })
 		return b
 	})

@@ -7,13 +7,20 @@ import (
 	"github.com/mint-wallet/mint/internal/platform/bus"
 )
 
+// delivery is a message as it waits in a queue: with its outage retries (policy.Delivery), which, like
+// the attempt, are the bus's bookkeeping, but which the handler does not see.
+type delivery struct {
+	bus.Message
+	outages int
+}
+
 // queue is a FIFO of messages shared by competing consumers, like a broker queue.
 type queue struct {
 	name string
 	dlq  bool // a dead-letter queue: failures there are requeued, never dead-lettered again
 
 	mu    sync.Mutex
-	items []bus.Message
+	items []delivery
 	ready chan struct{} // closed and replaced whenever items grow, to wake every waiting consumer
 }
 
@@ -22,19 +29,19 @@ func newQueue(name string, dlq bool) *queue {
 }
 
 // push appends msg at the tail.
-func (q *queue) push(msg bus.Message) {
+func (q *queue) push(d delivery) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.items = append(q.items, msg)
+	q.items = append(q.items, d)
 	q.wake()
 }
 
-// pushFront puts msg back at the head: a message whose consumer stopped mid-handler is the next one
+// pushFront puts d back at the head: a message whose consumer stopped mid-handler is the next one
 // delivered, as a broker requeues an unacknowledged message.
-func (q *queue) pushFront(msg bus.Message) {
+func (q *queue) pushFront(d delivery) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.items = append([]bus.Message{msg}, q.items...)
+	q.items = append([]delivery{d}, q.items...)
 	q.wake()
 }
 
@@ -51,24 +58,24 @@ func (q *queue) wake() {
 }
 
 // pop takes the head message, waiting until there is one, ctx ends or closed is closed.
-func (q *queue) pop(ctx context.Context, closed <-chan struct{}) (bus.Message, error) {
+func (q *queue) pop(ctx context.Context, closed <-chan struct{}) (delivery, error) {
 	for {
 		q.mu.Lock()
 		if len(q.items) > 0 {
-			msg := q.items[0]
-			q.items[0] = bus.Message{} // let the body be collected
+			d := q.items[0]
+			q.items[0] = delivery{} // let the body be collected
 			q.items = q.items[1:]
 			q.mu.Unlock()
-			return msg, nil
+			return d, nil
 		}
 		ready := q.ready
 		q.mu.Unlock()
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return bus.Message{}, ctx.Err()
+			return delivery{}, ctx.Err()
 		case <-closed:
-			return bus.Message{}, bus.ErrClosed
+			return delivery{}, bus.ErrClosed
 		}
 	}
 }

@@ -33,8 +33,8 @@ func publishing(msg bus.Message) amqp.Publishing {
 }
 
 // redirected is msg as republished to its retry or dead-letter queue: it travels through the default
-// exchange there, so the original exchange and the attempt ride in headers.
-func redirected(msg bus.Message, attempt int, extra map[string]string) amqp.Publishing {
+// exchange there, so the original exchange, the attempt and the outage retries ride in headers.
+func redirected(msg bus.Message, d policy.Delivery, extra map[string]string) amqp.Publishing {
 	p := publishing(msg)
 	if p.Headers == nil {
 		p.Headers = amqp.Table{}
@@ -42,7 +42,10 @@ func redirected(msg bus.Message, attempt int, extra map[string]string) amqp.Publ
 	for k, v := range extra {
 		p.Headers[k] = v
 	}
-	p.Headers[policy.AttemptHeader] = int64(attempt)
+	p.Headers[policy.AttemptHeader] = int64(d.Attempt)
+	if d.Outages > 0 {
+		p.Headers[policy.OutageHeader] = int64(d.Outages)
+	}
 	p.Headers[policy.ExchangeHeader] = msg.Exchange
 	return p
 }
@@ -68,6 +71,7 @@ func message(d amqp.Delivery) bus.Message {
 			if n, ok := toInt(v); ok && n > 0 {
 				msg.Attempt = n
 			}
+		case k == policy.OutageHeader:
 		case k == policy.ExchangeHeader:
 			if s, ok := v.(string); ok {
 				msg.Exchange = s
@@ -81,6 +85,14 @@ func message(d amqp.Delivery) bus.Message {
 		}
 	}
 	return msg
+}
+
+// outages reads a delivery's outage retries so far (policy.Delivery).
+func outages(d amqp.Delivery) int {
+	if n, ok := toInt(d.Headers[policy.OutageHeader]); ok && n > 0 {
+		return n
+	}
+	return 0
 }
 
 func isBrokerHeader(k string) bool {

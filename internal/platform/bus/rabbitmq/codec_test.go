@@ -20,17 +20,22 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 
 	// As it comes back from the retry queue: through the default exchange, with broker headers.
-	r := redirected(msg, 3, nil)
+	r := redirected(msg, policy.Delivery{Attempt: 3, Outages: 7}, nil)
 	r.Headers["x-death"] = []any{amqp.Table{"count": int64(1)}}
 	r.Headers["x-first-death-reason"] = "expired"
-	got := message(amqp.Delivery{Headers: r.Headers, MessageId: r.MessageId, Type: r.Type, Timestamp: r.Timestamp,
-		Body: r.Body, Exchange: "", RoutingKey: "wallet.x"})
+	back := amqp.Delivery{Headers: r.Headers, MessageId: r.MessageId, Type: r.Type, Timestamp: r.Timestamp,
+		Body: r.Body, Exchange: "", RoutingKey: "wallet.x"}
+	got := message(back)
 	if got.Exchange != msg.Exchange || got.Attempt != 3 || !maps.Equal(got.Headers, msg.Headers) || got.Type != msg.Type || !got.Timestamp.Equal(msg.Timestamp) {
 		t.Errorf("message = %+v, want exchange, type, timestamp and headers of %+v with Attempt 3", got, msg)
 	}
+	if n := outages(back); n != 7 {
+		t.Errorf("outages = %d, want 7", n)
+	}
 
-	d := redirected(msg, 5, map[string]string{policy.ErrorHeader: "boom"})
-	if got := message(amqp.Delivery{Headers: d.Headers}); got.Headers[policy.ErrorHeader] != "boom" || got.Attempt != 5 {
-		t.Errorf("dead-lettered message = %+v", got)
+	d := redirected(msg, policy.Delivery{Attempt: 5}, map[string]string{policy.ErrorHeader: "boom"})
+	dead := amqp.Delivery{Headers: d.Headers}
+	if got := message(dead); got.Headers[policy.ErrorHeader] != "boom" || got.Attempt != 5 || outages(dead) != 0 {
+		t.Errorf("dead-lettered message = %+v with %d outages", got, outages(dead))
 	}
 }

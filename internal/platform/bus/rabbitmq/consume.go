@@ -120,16 +120,16 @@ func (b *Bus) handle(ctx context.Context, queue string, dlq bool, d amqp.Deliver
 	}
 
 	var err error
-	switch b.policy.Decide(msg.Attempt, herr) {
+	now := policy.Delivery{Attempt: msg.Attempt, Outages: outages(d)}
+	switch decision := b.policy.Decide(now, herr); decision.Outcome {
 	case policy.Retry:
-		delay := b.policy.Delay(msg.Attempt)
-		log.Warn("message failed; retrying", "delay", delay, "err", herr)
-		p := redirected(msg, msg.Attempt+1, nil)
-		p.Expiration = strconv.FormatInt(max(delay.Milliseconds(), 1), 10)
+		log.Warn("message failed; retrying", "outages", now.Outages, "delay", decision.Delay, "err", herr)
+		p := redirected(msg, decision.Next, nil)
+		p.Expiration = strconv.FormatInt(max(decision.Delay.Milliseconds(), 1), 10)
 		err = b.publish(ctx, "", bus.RetryQueue(queue), p)
 	case policy.DeadLetter:
 		log.Error("message dead-lettered", "err", herr)
-		p := redirected(msg, msg.Attempt, map[string]string{policy.ErrorHeader: policy.ErrorText(herr)})
+		p := redirected(msg, now, map[string]string{policy.ErrorHeader: policy.ErrorText(herr)})
 		err = b.publish(ctx, "", bus.DeadLetterQueue(queue), p)
 	}
 	if err != nil {

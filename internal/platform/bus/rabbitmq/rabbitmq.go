@@ -31,7 +31,8 @@ type Config struct {
 	URL         string        // amqp://user:pass@host:port/vhost
 	Prefetch    int           // unacknowledged deliveries per consumer (default 16)
 	MaxAttempts int           // deliveries before a failing message is dead-lettered (default 5)
-	RetryBase   time.Duration // first retry delay, doubled each attempt up to 10 s (default 200 ms)
+	RetryBase   time.Duration // first retry delay, doubled each attempt up to RetryMax (default 200 ms)
+	RetryMax    time.Duration // cap of the retry delay (default 10 s)
 	Logger      *slog.Logger  // default: discard
 }
 
@@ -79,7 +80,7 @@ func New(ctx context.Context, cfg Config) (*Bus, error) {
 	b := &Bus{
 		url:      cfg.URL,
 		prefetch: cfg.Prefetch,
-		policy:   policy.Policy{MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase}.WithDefaults(),
+		policy:   policy.Policy{MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax}.WithDefaults(),
 		log:      cfg.Logger.With("component", "rabbitmq"),
 		ready:    make(chan struct{}),
 		declared: newTopology(),

@@ -22,19 +22,22 @@ import (
 // so its parallel subtests share it, and it goes, with whatever they left, when the test ends.
 func TestContract(t *testing.T) {
 	url := testenv.IsolatedRabbitURL(t)
-	bustest.Run(t, func(t *testing.T, retryBase time.Duration) bus.Bus {
-		return newBus(t, url, rabbitmq.Config{RetryBase: retryBase})
+	bustest.Run(t, func(t *testing.T, retry bustest.Retry) bus.Bus {
+		return newBus(t, url, rabbitmq.Config{RetryBase: retry.Base, RetryMax: retry.Max})
 	})
 }
 
-// newBus connects a bus with the contract's retry policy (cfg.RetryBase, when set, instead of its first
-// retry delay) and closes it when the test ends.
+// newBus connects a bus with the contract's retry policy (cfg.RetryBase and cfg.RetryMax, when set,
+// instead of its retry delays) and closes it when the test ends.
 func newBus(t testing.TB, url string, cfg rabbitmq.Config) *rabbitmq.Bus {
 	t.Helper()
 	cfg.URL = url
 	cfg.MaxAttempts = bustest.MaxAttempts
 	if cfg.RetryBase == 0 {
 		cfg.RetryBase = bustest.RetryBase
+	}
+	if cfg.RetryMax == 0 {
+		cfg.RetryMax = bustest.RetryMax
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

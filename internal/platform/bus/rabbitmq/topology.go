@@ -55,7 +55,7 @@ func (t topology) snapshot() bus.Topology {
 //     with a per-message expiration (its back-off) and dead-letters back into <queue> when it expires.
 //     Classic, because there per-message TTL and expiry dead-lettering are long-standing features; a
 //     message waits behind the ones ahead of it, so a delay may stretch up to the longest delay queued
-//     before it (at most the 10 s cap) — acceptable for a retry;
+//     before it (at most the retry cap, 10 s by default) — acceptable for a retry;
 //   - <queue>.dlq, a durable quorum queue where poison messages stay until someone looks at them.
 //
 // Declaring with the same arguments again is a no-op on the broker, so every service declares the whole

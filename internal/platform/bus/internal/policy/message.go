@@ -36,6 +36,7 @@ func Normalize(msg bus.Message) (bus.Message, error) {
 	msg.Headers = maps.Clone(msg.Headers)
 	// Bookkeeping headers are the adapters' to set; one copied from a delivery must not fake an attempt.
 	delete(msg.Headers, AttemptHeader)
+	delete(msg.Headers, OutageHeader)
 	delete(msg.Headers, ExchangeHeader)
 	msg.Body = append([]byte(nil), msg.Body...)
 	msg.Attempt = 0

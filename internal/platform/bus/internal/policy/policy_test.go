@@ -3,11 +3,13 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mint-wallet/mint/internal/platform/bus"
+	"github.com/mint-wallet/mint/internal/platform/failure"
 )
 
 func TestDelay(t *testing.T) {
@@ -23,25 +25,39 @@ func TestDelay(t *testing.T) {
 }
 
 func TestDecide(t *testing.T) {
-	p := Policy{MaxAttempts: 3}.WithDefaults()
+	p := Policy{MaxAttempts: 3, RetryBase: 200 * time.Millisecond, RetryMax: 10 * time.Second}.WithDefaults()
 	boom := errors.New("boom")
+	// As a store returns it: the driver's error classified Unavailable, or a failure of that kind,
+	// wrapped on its way up.
+	down := fmt.Errorf("credit wallet: %w", failure.New(failure.Unavailable, "database not answering"))
 	tests := []struct {
-		attempt int
-		err     error
-		want    Outcome
+		name string
+		d    Delivery
+		err  error
+		want Decision
 	}{
-		{1, nil, Ack},
-		{3, nil, Ack},
-		{1, boom, Retry},
-		{2, boom, Retry},
-		{3, boom, DeadLetter},
-		{1, bus.Permanent(boom), DeadLetter},
-		{1, wrapped(bus.Permanent(boom)), DeadLetter},
+		{"handled", Delivery{1, 0}, nil, Decision{Outcome: Ack}},
+		{"handled on the last attempt", Delivery{3, 7}, nil, Decision{Outcome: Ack}},
+		{"failed", Delivery{1, 0}, boom, Decision{Retry, Delivery{2, 0}, 200 * time.Millisecond}},
+		{"failed again", Delivery{2, 0}, boom, Decision{Retry, Delivery{3, 0}, 400 * time.Millisecond}},
+		{"failed on the last attempt", Delivery{3, 0}, boom, Decision{Outcome: DeadLetter}},
+		{"permanent", Delivery{1, 0}, bus.Permanent(boom), Decision{Outcome: DeadLetter}},
+		{"permanent, wrapped", Delivery{1, 0}, wrapped(bus.Permanent(boom)), Decision{Outcome: DeadLetter}},
+		{"permanent wins over unavailable", Delivery{1, 0}, bus.Permanent(down), Decision{Outcome: DeadLetter}},
+		{"outage", Delivery{1, 0}, down, Decision{Retry, Delivery{1, 1}, 200 * time.Millisecond}},
+		{"outage goes on", Delivery{1, 3}, down, Decision{Retry, Delivery{1, 4}, 1600 * time.Millisecond}},
+		{"long outage: capped", Delivery{1, 40}, down, Decision{Retry, Delivery{1, 41}, 10 * time.Second}},
+		{"outage on the last attempt: never dead-lettered", Delivery{3, 0}, down, Decision{Retry, Delivery{3, 1}, 200 * time.Millisecond}},
+		{"outage after failures keeps the attempt", Delivery{2, 5}, wrapped(down), Decision{Retry, Delivery{2, 6}, 6400 * time.Millisecond}},
+		{"failure after an outage: the attempts are all there", Delivery{1, 9}, boom, Decision{Retry, Delivery{2, 9}, 200 * time.Millisecond}},
+		{"other kinds are ordinary failures", Delivery{3, 0}, failure.New(failure.NotFound, "no such wallet"), Decision{Outcome: DeadLetter}},
 	}
 	for _, tt := range tests {
-		if got := p.Decide(tt.attempt, tt.err); got != tt.want {
-			t.Errorf("Decide(%d, %v) = %v, want %v", tt.attempt, tt.err, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.Decide(tt.d, tt.err); got != tt.want {
+				t.Errorf("Decide(%+v, %v) = %+v, want %+v", tt.d, tt.err, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -55,7 +71,7 @@ func TestInvokeRecoversPanic(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
-	in := bus.Message{Exchange: "x", Type: "k", Headers: map[string]string{"a": "1", AttemptHeader: "4"}, Body: []byte("b"),
+	in := bus.Message{Exchange: "x", Type: "k", Headers: map[string]string{"a": "1", AttemptHeader: "4", OutageHeader: "2"}, Body: []byte("b"),
 		Timestamp: time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("X", 3600))}
 	got, err := Normalize(in)
 	if err != nil {
@@ -64,8 +80,8 @@ func TestNormalize(t *testing.T) {
 	if got.ID == "" || !got.Timestamp.Equal(time.Date(2026, 1, 2, 2, 4, 5, 0, time.UTC)) || got.Timestamp.Location() != time.UTC {
 		t.Errorf("Normalize = %+v", got)
 	}
-	if _, ok := got.Headers[AttemptHeader]; ok || got.Headers["a"] != "1" {
-		t.Errorf("headers %v, want a=1 without %s", got.Headers, AttemptHeader)
+	if len(got.Headers) != 1 || got.Headers["a"] != "1" {
+		t.Errorf("headers %v, want a=1 without %s or %s", got.Headers, AttemptHeader, OutageHeader)
 	}
 	got.Headers["a"], got.Body[0] = "2", 'c'
 	if in.Headers["a"] != "1" || in.Body[0] != 'b' {
