@@ -1,8 +1,10 @@
 // Package testenv finds the real servers integration tests talk to, gives each test RabbitMQ of its
-// own (a virtual host on the shared broker, IsolatedRabbitURL, or a whole node it may stop, OwnRabbit),
-// and free loopback addresses (FreeAddr), and waits for what they do (Eventually). Outside CI a missing server skips the test with a message;
-// with CI=true it fails it. Under -short (make test-short) every test that needs a server or the
-// embedded database skips (Integration), so only tests of pure logic run.
+// own (a virtual host on the shared broker, IsolatedRabbitURL, or a whole node it may stop, OwnRabbit)
+// and a redis-server it may pause or kill (OwnRedis) — localserver's private servers, bound to the
+// test —, free loopback addresses (FreeAddr), and waits for what they do (Eventually). Outside CI a
+// missing server skips the test with a message; with CI=true it fails it. Under -short (make
+// test-short) every test that needs a server or the embedded database skips (Integration), so only
+// tests of pure logic run.
 package testenv
 
 import (
