@@ -62,6 +62,12 @@ type deliverer struct {
 	unrecorded map[string]attempted
 }
 
+// leaseFor is the lease of a sender whose SMTP conversations last at most smtpTimeout (plus the
+// mailer's 5 s of margin): a mail is sent under a lease only while half of it remains, so half must hold
+// one whole conversation, with room for its record. Not longer: the mails a crashed process held are
+// due to the others only when its leases end.
+func leaseFor(smtpTimeout time.Duration) time.Duration { return 2*(smtpTimeout+5*time.Second) + 10*time.Second }
+
 // leaseEnd is when a lease taken at now ends, at the precision the database stores.
 func (d *deliverer) leaseEnd(now time.Time) time.Time {
 	return now.Add(d.lease).UTC().Truncate(time.Millisecond)
@@ -110,8 +116,8 @@ func (d *deliverer) mustLook(now time.Time) bool {
 }
 
 // run delivers until ctx ends: fresh mails as they come; at a poll, the due mails when one is expected
-// (a retry, a mail not handed over); and every lease period regardless, which finds what nothing here
-// knows about: mails a crashed process left claimed or unsent, another replica's.
+// (a retry, a mail not handed over, the earliest pending mail a look found); and every lease period
+// regardless, which finds what nothing here knows about: another replica's mails, recorded since.
 func (d *deliverer) run(ctx context.Context) error {
 	t := time.NewTicker(d.poll)
 	defer t.Stop()
@@ -122,6 +128,7 @@ func (d *deliverer) run(ctx context.Context) error {
 			lastRescan = now
 			for d.deliverDue(ctx) {
 			}
+			d.expectNextDue(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -138,6 +145,22 @@ func (d *deliverer) run(ctx context.Context) error {
 }
 
 const batchSize = 100
+
+// expectNextDue expects the earliest mail still pending, so that it is sent when it falls due rather
+// than at the next rescan: a retry scheduled by a process that has since died, or a mail it held under
+// its lease when it died, is then sent by this one as soon as it may be.
+func (d *deliverer) expectNextDue(ctx context.Context) {
+	at, ok, err := d.store.nextDue(ctx)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			d.logger.WarnContext(ctx, "cannot read when the next mail is due; looking at the next poll", "err", err)
+		}
+		d.expectDue(anyMail, d.now())
+	case ok:
+		d.expectDue(anyMail, at)
+	}
+}
 
 // deliverDue makes one attempt at up to batchSize due mails and reports whether a full batch was due
 // (there may be more).

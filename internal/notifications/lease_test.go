@@ -14,6 +14,7 @@ import (
 	"github.com/mint-wallet/mint/internal/notifications/mailer"
 	"github.com/mint-wallet/mint/internal/platform/mongox"
 	"github.com/mint-wallet/mint/internal/platform/mongox/mongotest"
+	"github.com/mint-wallet/mint/internal/platform/testenv"
 )
 
 // A mail recorded under the deliverer's lease is sent without a claim while half the lease remains,
@@ -155,4 +156,32 @@ func TestAMailSentWhileTheDatabaseIsAwayIsRecordedNotResent(t *testing.T) {
 	if got.State != StateSent || d.sentUnrecorded(m.ID) {
 		t.Fatalf("after the database came back: state %q, still unrecorded %v; want sent and forgotten", got.State, d.sentUnrecorded(m.ID))
 	}
+}
+
+// A mail held under the lease of a process that died is sent by the next one as soon as the lease
+// ends, not at its next rescan (here an hour away).
+func TestAMailLeftUnderADeadProcesssLeaseIsSentWhenTheLeaseEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := newStore(ctx, mongotest.Open(t).Database(mongotest.DBName(t, "notifications")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Mail{ID: "welcome:u2:u2", State: StatePending, NextAttemptAt: time.Now().Add(time.Second).UTC().Truncate(time.Millisecond)}
+	if _, err := st.owe(ctx, []Mail{m}); err != nil {
+		t.Fatal(err)
+	}
+	sender := &countingSender{}
+	d := &deliverer{store: st, sender: sender, metrics: metrics, logger: slog.New(slog.DiscardHandler), now: time.Now,
+		lease: time.Hour, poll: 20 * time.Millisecond, parallel: 1, retry: Retry{}.withDefaults(), fresh: make(chan []Mail)}
+	go func() { _ = d.run(ctx) }()
+	testenv.Eventually(t, time.Minute, "the mail sent once its lease ended", func() bool {
+		sender.mu.Lock()
+		defer sender.mu.Unlock()
+		return sender.sent[m.ID] == 1
+	})
 }

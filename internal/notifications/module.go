@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Module, error) {
 		return nil, err
 	}
 	m.deliver = &deliverer{store: m.store, sender: sender, metrics: met, logger: d.Logger, now: d.Now, retry: cfg.Retry,
-		poll: cfg.PollInterval, lease: 3*cfg.SMTPTimeout + 30*time.Second, parallel: cfg.Parallel, fresh: make(chan []Mail, batchSize)}
+		poll: cfg.PollInterval, lease: leaseFor(cfg.SMTPTimeout), parallel: cfg.Parallel, fresh: make(chan []Mail, batchSize)}
 	return m, nil
 }
 

@@ -170,6 +170,20 @@ func (s *store) due(ctx context.Context, now time.Time, limit int) ([]Mail, erro
 	return out, nil
 }
 
+// nextDue returns when the earliest pending mail falls due; false when none is pending.
+func (s *store) nextDue(ctx context.Context) (time.Time, bool, error) {
+	var m Mail
+	err := s.mails.FindOne(ctx, bson.D{{Key: "state", Value: StatePending}},
+		options.FindOne().SetSort(bson.D{{Key: "nextAttemptAt", Value: 1}}).SetProjection(bson.D{{Key: "nextAttemptAt", Value: 1}})).Decode(&m)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("find the next due mail: %w", err)
+	}
+	return m.NextAttemptAt, true, nil
+}
+
 // claim takes a due mail for one attempt by pushing its next attempt past the lease, so that another
 // sender (another replica) does not send it meanwhile. If this sender dies mid-attempt, the mail is
 // due again when the lease ends.
