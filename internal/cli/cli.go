@@ -33,6 +33,7 @@ Usage:
   mint wallet reconcile [flags]      check every wallet against its ledger; exit 1 on drift
   mint probe [flags]                 exit 0 when a URL answers 2xx (a container health check)
   mint bench [flags]                 measure a running deployment over HTTP (loopback only)
+  mint chaos [flags]                 break a local deployment of its own under load, then check every promise
   mint version                       print the version
   mint help [command]                print this help, or a command's
 
@@ -71,6 +72,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runProbe(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "chaos":
+		return runChaos(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
