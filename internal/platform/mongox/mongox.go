@@ -66,7 +66,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 }
 
 func openEmbedded(ctx context.Context, dataDir string, m *metrics, logger *slog.Logger) (*Client, error) {
-	srv, err := startEmbedded(dataDir, "127.0.0.1:0")
+	srv, err := startEmbedded(dataDir, "")
 	if err != nil {
 		return nil, err
 	}
@@ -219,8 +219,8 @@ func (c *Client) Close(ctx context.Context) error {
 	return nil
 }
 
-// EmbeddedURI is the loopback address of the embedded server, "" when connected to an external one
-// (e.g. for looking at the data with mongosh in dev mode).
+// EmbeddedURI is the URI of the embedded server (its Unix socket), "" when connected to an external
+// one (e.g. for looking at the data with mongosh in dev mode).
 func (c *Client) EmbeddedURI() string {
 	if c.embedded == nil {
 		return ""
