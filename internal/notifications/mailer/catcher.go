@@ -19,8 +19,11 @@ type Catcher struct {
 	logger *slog.Logger
 	max    int
 
-	mu    sync.Mutex
-	mails []Mail // oldest first, at most max
+	mu sync.Mutex
+	// mails are oldest first; the last max are the kept ones. Up to twice as many are held, then the
+	// older half is dropped in one copy, so that keeping a mail costs the same whatever max is.
+	mails []Mail
+	index map[string]int // mail id → its position in mails
 }
 
 // NewCatcher keeps the last max mails (default 200).
@@ -31,23 +34,24 @@ func NewCatcher(max int, logger *slog.Logger) *Catcher {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Catcher{logger: logger, max: max}
+	return &Catcher{logger: logger, max: max, index: map[string]int{}}
 }
 
 // Send keeps m and logs it; it never fails.
 func (c *Catcher) Send(ctx context.Context, m Mail) error {
 	c.mu.Lock()
-	// Replace a mail with the same id (a resend after a crash) rather than listing it twice.
-	replaced := false
-	for i := range c.mails {
-		if c.mails[i].ID == m.ID {
-			c.mails[i], replaced = m, true
-		}
-	}
-	if !replaced {
+	// Replace a kept mail with the same id (a resend after a crash) rather than listing it twice.
+	if i, ok := c.index[m.ID]; ok && i >= c.first() {
+		c.mails[i] = m
+	} else {
+		c.index[m.ID] = len(c.mails)
 		c.mails = append(c.mails, m)
-		if len(c.mails) > c.max {
-			c.mails = append(c.mails[:0:0], c.mails[len(c.mails)-c.max:]...)
+		if len(c.mails) >= 2*c.max {
+			c.mails = append(make([]Mail, 0, 2*c.max), c.mails[c.first():]...)
+			clear(c.index)
+			for i, kept := range c.mails {
+				c.index[kept.ID] = i
+			}
 		}
 	}
 	c.mu.Unlock()
@@ -56,13 +60,17 @@ func (c *Catcher) Send(ctx context.Context, m Mail) error {
 	return nil
 }
 
+// first is the position of the oldest kept mail; c.mu held.
+func (c *Catcher) first() int { return max(len(c.mails)-c.max, 0) }
+
 // Mails returns the kept mails, newest first.
 func (c *Catcher) Mails() []Mail {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]Mail, len(c.mails))
-	for i, m := range c.mails {
-		out[len(c.mails)-1-i] = m
+	kept := c.mails[c.first():]
+	out := make([]Mail, len(kept))
+	for i, m := range kept {
+		out[len(kept)-1-i] = m
 	}
 	return out
 }
@@ -71,10 +79,8 @@ func (c *Catcher) Mails() []Mail {
 func (c *Catcher) Mail(id string) (Mail, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, m := range c.mails {
-		if m.ID == id {
-			return m, true
-		}
+	if i, ok := c.index[id]; ok && i >= c.first() {
+		return c.mails[i], true
 	}
 	return Mail{}, false
 }

@@ -3,8 +3,10 @@ package mailer_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +88,46 @@ func TestCatcherAnswersProblems(t *testing.T) {
 				t.Errorf("Cache-Control = %q, want no-store", cc)
 			}
 		})
+	}
+}
+
+// The catcher keeps the last max mails, newest first, whatever came before; a resend of a kept mail
+// replaces it, a mail no longer kept comes back as a new one.
+func TestCatcherKeepsTheLastMails(t *testing.T) {
+	ctx := context.Background()
+	c := mailer.NewCatcher(3, slog.New(slog.DiscardHandler))
+	ids := func() []string {
+		var out []string
+		for _, m := range c.Mails() {
+			out = append(out, m.ID+"/"+m.Subject)
+		}
+		return out
+	}
+	for _, step := range []struct {
+		send, subject string
+		want          []string
+	}{
+		{"a", "1", []string{"a/1"}},
+		{"b", "1", []string{"b/1", "a/1"}},
+		{"a", "2", []string{"b/1", "a/2"}}, // a resend replaces the kept mail in its place
+		{"c", "1", []string{"c/1", "b/1", "a/2"}},
+		{"d", "1", []string{"d/1", "c/1", "b/1"}},
+		{"e", "1", []string{"e/1", "d/1", "c/1"}}, // held: twice max, the older half dropped
+		{"a", "3", []string{"a/3", "e/1", "d/1"}}, // a is no longer kept: it comes as a new mail
+		{"f", "1", []string{"f/1", "a/3", "e/1"}},
+		{"e", "2", []string{"f/1", "a/3", "e/2"}},
+	} {
+		if err := c.Send(ctx, mailer.Mail{ID: step.send, Subject: step.subject}); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(); !slices.Equal(got, step.want) {
+			t.Fatalf("after %s/%s: %v, want %v", step.send, step.subject, got, step.want)
+		}
+	}
+	if _, ok := c.Mail("b"); ok {
+		t.Error("b is no longer kept, but Mail finds it")
+	}
+	if m, ok := c.Mail("a"); !ok || m.Subject != "3" {
+		t.Errorf("Mail(a) = %+v, %v; want the resent one", m, ok)
 	}
 }
