@@ -66,7 +66,9 @@ type deliverer struct {
 // mailer's 5 s of margin): a mail is sent under a lease only while half of it remains, so half must hold
 // one whole conversation, with room for its record. Not longer: the mails a crashed process held are
 // due to the others only when its leases end.
-func leaseFor(smtpTimeout time.Duration) time.Duration { return 2*(smtpTimeout+5*time.Second) + 10*time.Second }
+func leaseFor(smtpTimeout time.Duration) time.Duration {
+	return 2*(smtpTimeout+5*time.Second) + 10*time.Second
+}
 
 // leaseEnd is when a lease taken at now ends, at the precision the database stores.
 func (d *deliverer) leaseEnd(now time.Time) time.Time {
