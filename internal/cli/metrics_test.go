@@ -25,11 +25,10 @@ func TestEveryProcessExportsWhatItsConsumersHandled(t *testing.T) {
 	t.Run("dev", func(t *testing.T) {
 		clearEnv(t)
 		base := startMint(t, "dev", "--data-dir", t.TempDir())
-		fams := waitMetrics(t, hc, base, func(f scrape.Families) bool {
-			_, found := f.Sum("bus_messages_handled_total", nil)
-			return found
-		})
-		for _, q := range []string{"wallet.user.signup", "transactions.transaction.created", "notifications.transaction.completed"} {
+		// Each queue appears once its consumer has started, a moment after /health answers.
+		queues := []string{"wallet.user.signup", "transactions.transaction.created", "notifications.transaction.completed"}
+		fams := waitMetrics(t, hc, base, func(f scrape.Families) bool { return hasEverySeries(f, queues) })
+		for _, q := range queues {
 			checkSeries(t, fams, q)
 		}
 		signup := `{"firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","password":"correct horse"}`
@@ -51,12 +50,12 @@ func TestEveryProcessExportsWhatItsConsumersHandled(t *testing.T) {
 	t.Run("serve", func(t *testing.T) {
 		clearEnv(t)
 		base := startMint(t, "serve", "wallet", "--data-dir", t.TempDir(), "--amqp-url", testenv.IsolatedRabbitURL(t))
+		queues := []string{"wallet.user.signup", "wallet.transaction.processing", "wallet.transaction.failed"}
 		fams := waitMetrics(t, hc, base, func(f scrape.Families) bool {
-			_, handled := f.Sum("bus_messages_handled_total", nil)
 			_, depths := f.Sum("bus_queue_messages", nil)
-			return handled && depths
+			return depths && hasEverySeries(f, queues)
 		})
-		for _, q := range []string{"wallet.user.signup", "wallet.transaction.processing", "wallet.transaction.failed"} {
+		for _, q := range queues {
 			checkSeries(t, fams, q)
 		}
 		// Only the queues this process consumes: the others' consumers are elsewhere.
@@ -74,6 +73,16 @@ func checkSeries(t *testing.T, fams scrape.Families, queue string) {
 			t.Errorf("/metrics lacks bus_messages_handled_total{queue=%q, outcome=%q}", queue, outcome)
 		}
 	}
+}
+
+// hasEverySeries reports whether fams has both outcomes of every one of queues.
+func hasEverySeries(fams scrape.Families, queues []string) bool {
+	for _, q := range queues {
+		if !hasSeries(fams, q, "ok") || !hasSeries(fams, q, "error") {
+			return false
+		}
+	}
+	return true
 }
 
 func hasSeries(fams scrape.Families, queue, outcome string) bool {
