@@ -48,6 +48,7 @@ func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 		idx("user", bson.D{{Key: "userId", Value: 1}, {Key: "createdAt", Value: -1}}, false),
 		idx("recipient", bson.D{{Key: "recipientId", Value: 1}, {Key: "createdAt", Value: -1}}, false),
 		idx("key", bson.D{{Key: "key", Value: 1}}, true),
+		idx("status", bson.D{{Key: "status", Value: 1}, {Key: "drivenAt", Value: 1}}, false),
 		idx("outboxSince", bson.D{{Key: "outboxSince", Value: 1}}, false)))
 	must(EnsureIndexes(ctx, mails, idx("due", bson.D{{Key: "state", Value: 1}, {Key: "nextAttemptAt", Value: 1}}, false)))
 	must(EnsureIndexes(ctx, terms, idx("term", bson.D{{Key: "term", Value: 1}}, false)))
@@ -56,6 +57,7 @@ func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 	for i := range 300 {
 		docs = append(docs, bson.D{{Key: "_id", Value: fmt.Sprintf("tx%03d", i)}, {Key: "userId", Value: fmt.Sprintf("u%d", i%10)},
 			{Key: "recipientId", Value: fmt.Sprintf("u%d", (i+1)%10)}, {Key: "key", Value: fmt.Sprintf("k%03d", i)},
+			{Key: "status", Value: []string{"completed", "failed", "pending"}[i%3]}, {Key: "type", Value: "transfer"},
 			{Key: "createdAt", Value: now.Add(time.Duration(i) * time.Second)}})
 		if i%100 == 0 { // a few documents owing events (the outbox relay's marker)
 			docs[i] = append(docs[i].(bson.D), bson.E{Key: "outboxSince", Value: now})
@@ -74,6 +76,14 @@ func TestEmbeddedQueriesUseTheirIndex(t *testing.T) {
 	}{
 		{"txs", bson.D{{Key: "userId", Value: "u3"}}, bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{"txs", bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "userId", Value: "u3"}}, bson.D{{Key: "recipientId", Value: "u3"}}}}},
+			bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		// The transaction list as the transactions service asks it: what the caller sent, and what it
+		// received once completed; with a type filter too.
+		{"txs", bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "userId", Value: "u3"}},
+			bson.D{{Key: "recipientId", Value: "u3"}, {Key: "status", Value: "completed"}}}}},
+			bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		{"txs", bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "userId", Value: "u3"}, {Key: "status", Value: "completed"}},
+			bson.D{{Key: "recipientId", Value: "u3"}, {Key: "status", Value: "completed"}}}}, {Key: "type", Value: "transfer"}},
 			bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{"txs", bson.D{{Key: "key", Value: "k007"}}, nil},
 		{"txs", bson.D{{Key: "outboxSince", Value: bson.D{{Key: "$lt", Value: now.Add(time.Second)}}}}, nil}, // the outbox sweep
@@ -139,6 +149,9 @@ func TestEmbeddedPushdownAnswersLikeGo(t *testing.T) {
 		{{Key: "f", Value: bson.D{{Key: "$gte", Value: day(1999)}, {Key: "$lt", Value: day(2021)}}}},
 		{{Key: "$or", Value: bson.A{bson.D{{Key: "f", Value: "a"}}, bson.D{{Key: "g", Value: "y"}}}}},
 		{{Key: "$or", Value: bson.A{bson.D{{Key: "f", Value: "a"}}, bson.D{{Key: "f", Value: bson.D{{Key: "$ne", Value: "b"}}}}}}},
+		// Branches of several conditions, of which the pushdown keeps one on a field leading an index.
+		{{Key: "$or", Value: bson.A{bson.D{{Key: "g", Value: "x"}, {Key: "f", Value: "a"}}, bson.D{{Key: "f", Value: true}, {Key: "g", Value: "y"}}}}},
+		{{Key: "$or", Value: bson.A{bson.D{{Key: "g", Value: "y"}, op("$gt", int32(1))[0]}, bson.D{{Key: "f", Value: oid1}}}}, {Key: "g", Value: "y"}},
 		{{Key: "$and", Value: bson.A{bson.D{{Key: "g", Value: "x"}}, op("$gte", int64(0))}}},
 		{{Key: "g", Value: "x"}, {Key: "f", Value: bson.D{{Key: "$exists", Value: true}}}},
 		{{Key: "_ferretdb_sjson", Value: "x"}}, // the name of the table's column

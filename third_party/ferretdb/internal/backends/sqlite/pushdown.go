@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,18 +65,31 @@ type pushdown struct {
 
 // where returns the WHERE clause (with its leading space) and its arguments for filter.
 func (p pushdown) where(filter *types.Document) (string, []any, bool) {
-	conds, args := p.conditions(filter)
+	conds := p.conditions(filter)
 	if len(conds) == 0 {
 		return "", nil, false
 	}
 
-	return " WHERE " + strings.Join(conds, " AND "), args, true
+	sqls := make([]string, len(conds))
+	var args []any
+
+	for i, c := range conds {
+		sqls[i], args = c.sql, append(args, c.args...)
+	}
+
+	return " WHERE " + strings.Join(sqls, " AND "), args, true
+}
+
+// condition is one SQL condition, with its arguments and the field it tests ("" for an $or).
+type condition struct {
+	key  string
+	sql  string
+	args []any
 }
 
 // conditions returns the SQL conditions, to be joined with AND, implied by filter.
-func (p pushdown) conditions(filter *types.Document) ([]string, []any) {
-	var conds []string
-	var args []any
+func (p pushdown) conditions(filter *types.Document) []condition {
+	var conds []condition
 
 	for _, key := range filter.Keys() {
 		v := must.NotFail(filter.Get(key))
@@ -89,14 +103,13 @@ func (p pushdown) conditions(filter *types.Document) ([]string, []any) {
 
 			for i := 0; i < arr.Len(); i++ {
 				if d, ok := must.NotFail(arr.Get(i)).(*types.Document); ok {
-					c, a := p.conditions(d)
-					conds, args = append(conds, c...), append(args, a...)
+					conds = append(conds, p.conditions(d)...)
 				}
 			}
 
 		case "$or":
-			if c, a, ok := p.or(v); ok {
-				conds, args = append(conds, c), append(args, a...)
+			if c, ok := p.or(v); ok {
+				conds = append(conds, c)
 			}
 
 		default:
@@ -104,19 +117,22 @@ func (p pushdown) conditions(filter *types.Document) ([]string, []any) {
 				continue
 			}
 
-			c, a := p.field(key, v)
-			conds, args = append(conds, c...), append(args, a...)
+			conds = append(conds, p.field(key, v)...)
 		}
 	}
 
-	return conds, args
+	return conds
 }
 
-// or returns one condition for an $or whose every branch can be pushed down.
-func (p pushdown) or(v any) (string, []any, bool) {
+// or returns one condition for an $or whose every branch can be pushed down. A branch of several
+// conditions keeps only one on a field that leads an index, when it has one: SQLite answers an OR
+// through its indexes (one search per branch, then the union) only when each branch is a condition one
+// index can serve, and an AND of conditions that each admit arrays (orArray) is none — the whole table
+// would be scanned. The clause stays a superset of the filter, which is all a WHERE here must be.
+func (p pushdown) or(v any) (condition, bool) {
 	arr, ok := v.(*types.Array)
 	if !ok || arr.Len() == 0 {
-		return "", nil, false
+		return condition{}, false
 	}
 
 	branches := make([]string, 0, arr.Len())
@@ -125,34 +141,57 @@ func (p pushdown) or(v any) (string, []any, bool) {
 	for i := 0; i < arr.Len(); i++ {
 		d, ok := must.NotFail(arr.Get(i)).(*types.Document)
 		if !ok {
-			return "", nil, false
+			return condition{}, false
 		}
 
-		c, a := p.conditions(d)
-		if len(c) == 0 {
-			return "", nil, false
+		conds := p.conditions(d)
+		if len(conds) == 0 {
+			return condition{}, false
 		}
 
-		branches = append(branches, "("+strings.Join(c, " AND ")+")")
-		args = append(args, a...)
+		if j := slices.IndexFunc(conds, func(c condition) bool { return p.leadsIndex(c.key) }); j >= 0 && len(conds) > 1 {
+			conds = conds[j : j+1]
+		}
+
+		sqls := make([]string, len(conds))
+		for k, c := range conds {
+			sqls[k], args = c.sql, append(args, c.args...)
+		}
+
+		branches = append(branches, "("+strings.Join(sqls, " AND ")+")")
 	}
 
-	return "(" + strings.Join(branches, " OR ") + ")", args, true
+	return condition{sql: "(" + strings.Join(branches, " OR ") + ")", args: args}, true
+}
+
+// leadsIndex reports whether key is the first field of one of the collection's indexes (_id's
+// included): a condition on it alone can be answered by an index search.
+func (p pushdown) leadsIndex(key string) bool {
+	if key == "_id" {
+		return true
+	}
+
+	for _, idx := range p.meta.Settings.Indexes {
+		if len(idx.Key) > 0 && idx.Key[0].Field == key {
+			return true
+		}
+	}
+
+	return false
 }
 
 // field returns the conditions for one top-level field's filter value v.
-func (p pushdown) field(key string, v any) ([]string, []any) {
+func (p pushdown) field(key string, v any) []condition {
 	ops, ok := v.(*types.Document)
 	if !ok {
 		if c, a, ok := p.eq(key, v); ok {
-			return []string{c}, []any{a}
+			return []condition{{key: key, sql: c, args: []any{a}}}
 		}
 
-		return nil, nil
+		return nil
 	}
 
-	var conds []string
-	var args []any
+	var conds []condition
 
 	for _, op := range ops.Keys() {
 		arg := must.NotFail(ops.Get(op))
@@ -160,20 +199,20 @@ func (p pushdown) field(key string, v any) ([]string, []any) {
 		switch op {
 		case "$eq":
 			if c, a, ok := p.eq(key, arg); ok {
-				conds, args = append(conds, c), append(args, a)
+				conds = append(conds, condition{key: key, sql: c, args: []any{a}})
 			}
 		case "$in":
 			if c, a, ok := p.in(key, arg); ok {
-				conds, args = append(conds, c), append(args, a...)
+				conds = append(conds, condition{key: key, sql: c, args: a})
 			}
 		case "$lt", "$lte", "$gt", "$gte":
 			if c, a, ok := p.compare(key, op, arg); ok {
-				conds, args = append(conds, c), append(args, a)
+				conds = append(conds, condition{key: key, sql: c, args: []any{a}})
 			}
 		}
 	}
 
-	return conds, args
+	return conds
 }
 
 // eq returns the condition for {key: v}.
