@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,13 +147,22 @@ func run(ctx context.Context, o Options) error {
 
 	o.runPhase(ctx, "warm-up", o.Warmup, do)
 	res := o.runPhase(ctx, "measuring", o.Duration, do)
-	return printLatencies(o, res.latencies, res.failures, "")
+	return printLatencies(o, res.latencies, res.tally, "")
 }
 
 type phaseResult struct {
 	latencies []time.Duration
-	failures  int
+	tally
 }
+
+// tally counts the operations that did not succeed: failures, and answers a gateway's rate limit
+// refused (429), which a client waits out as told and which say the gateway, not the system, set the pace.
+type tally struct {
+	failures, limited int
+}
+
+// errRateLimited is a 429 answer, once waited out (see send).
+var errRateLimited = errors.New("rate limited (429)")
 
 // runPhase runs every client for d (the last operation each started ends after d, or when ctx ends)
 // and collects the latencies of the operations that succeeded. On a terminal it redraws a progress
@@ -188,11 +198,15 @@ func (o Options) runPhase(ctx context.Context, phase string, d time.Duration, do
 	for client := range o.Clients {
 		wg.Go(func() {
 			var mine []time.Duration
-			bad := 0
+			var bad tally
 			for time.Now().Before(stop) && ctx.Err() == nil {
 				elapsed, err := do(client)
+				if errors.Is(err, errRateLimited) {
+					bad.limited++
+					continue
+				}
 				if err != nil {
-					bad++
+					bad.failures++
 					failed.Add(1)
 					continue
 				}
@@ -201,7 +215,8 @@ func (o Options) runPhase(ctx context.Context, phase string, d time.Duration, do
 			}
 			mu.Lock()
 			res.latencies = append(res.latencies, mine...)
-			res.failures += bad
+			res.failures += bad.failures
+			res.limited += bad.limited
 			mu.Unlock()
 		})
 	}
@@ -224,6 +239,7 @@ type summary struct {
 	Seconds   float64 `json:"durationSeconds"`
 	Requests  int     `json:"requests"`
 	Failed    int     `json:"failed"`
+	Limited   int     `json:"rateLimited,omitempty"`
 	PerSecond float64 `json:"perSecond"`
 	P50Ms     float64 `json:"p50Ms"`
 	P95Ms     float64 `json:"p95Ms"`
@@ -233,7 +249,7 @@ type summary struct {
 }
 
 // printLatencies prints the summary of a scenario; note is appended to it.
-func printLatencies(o Options, latencies []time.Duration, failures int, note string) error {
+func printLatencies(o Options, latencies []time.Duration, failed tally, note string) error {
 	if len(latencies) == 0 {
 		return errors.New("no successful request")
 	}
@@ -242,14 +258,22 @@ func printLatencies(o Options, latencies []time.Duration, failures int, note str
 	if o.JSON {
 		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 		return json.NewEncoder(o.Out).Encode(summary{Scenario: o.Scenario, Clients: o.Clients, Seconds: o.Duration.Seconds(),
-			Requests: len(latencies), Failed: failures, PerSecond: float64(len(latencies)) / o.Duration.Seconds(),
+			Requests: len(latencies), Failed: failed.failures, Limited: failed.limited, PerSecond: float64(len(latencies)) / o.Duration.Seconds(),
 			P50Ms: ms(pct(0.50)), P95Ms: ms(pct(0.95)), P99Ms: ms(pct(0.99)), MaxMs: ms(latencies[len(latencies)-1]),
 			Note: strings.TrimSpace(note)})
 	}
 	fmt.Fprintf(o.Out, "scenario=%s clients=%d duration=%s requests=%d failed=%d rps=%.0f p50=%s p95=%s p99=%s max=%s%s\n",
-		o.Scenario, o.Clients, o.Duration, len(latencies), failures, float64(len(latencies))/o.Duration.Seconds(),
-		round(pct(0.50)), round(pct(0.95)), round(pct(0.99)), round(latencies[len(latencies)-1]), note)
+		o.Scenario, o.Clients, o.Duration, len(latencies), failed.failures, float64(len(latencies))/o.Duration.Seconds(),
+		round(pct(0.50)), round(pct(0.95)), round(pct(0.99)), round(latencies[len(latencies)-1]), limitedNote(failed.limited)+note)
 	return nil
+}
+
+// limitedNote says how many answers were a rate limit's, when any were.
+func limitedNote(limited int) string {
+	if limited == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" rate-limited=%d", limited)
 }
 
 func round(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
@@ -291,6 +315,16 @@ func send(hc *http.Client, method, url string, body []byte, token string, want i
 		return err
 	}
 	defer res.Body.Close()
+	if res.StatusCode == http.StatusTooManyRequests {
+		// A client of a rate-limited API waits as it is told (a second when the answer does not say).
+		_, _ = io.Copy(io.Discard, res.Body)
+		wait := time.Second
+		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && s > 0 {
+			wait = min(time.Duration(s)*time.Second, 10*time.Second)
+		}
+		time.Sleep(wait)
+		return fmt.Errorf("%s %s: %w", method, url, errRateLimited)
+	}
 	if res.StatusCode != want {
 		_, _ = io.Copy(io.Discard, res.Body)
 		return fmt.Errorf("%s %s: status %d", method, url, res.StatusCode)

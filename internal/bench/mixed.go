@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -48,7 +49,7 @@ func runMixed(ctx context.Context, dev *devices, o Options) error {
 		mu        sync.Mutex
 		measuring bool
 		latencies = make([][]time.Duration, len(kinds))
-		failures  = make([]int, len(kinds))
+		failed    = make([]tally, len(kinds))
 		rounds    = make([]int, o.Clients)
 	)
 	do := func(client int) (time.Duration, error) {
@@ -59,9 +60,12 @@ func runMixed(ctx context.Context, dev *devices, o Options) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if measuring {
-			if err != nil {
-				failures[k]++
-			} else {
+			switch {
+			case errors.Is(err, errRateLimited):
+				failed[k].limited++
+			case err != nil:
+				failed[k].failures++
+			default:
 				latencies[k] = append(latencies[k], d)
 			}
 		}
@@ -75,7 +79,7 @@ func runMixed(ctx context.Context, dev *devices, o Options) error {
 	for k, kind := range kinds {
 		ko := o
 		ko.Scenario = "mixed/" + kind.name
-		if err := printLatencies(ko, latencies[k], failures[k], fmt.Sprintf(" users=%d", o.Users)); err != nil {
+		if err := printLatencies(ko, latencies[k], failed[k], fmt.Sprintf(" users=%d", o.Users)); err != nil {
 			return err
 		}
 	}

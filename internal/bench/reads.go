@@ -50,7 +50,7 @@ func runReads(ctx context.Context, dev *devices, o Options) error {
 		res := o.runPhase(ctx, "measuring", o.Duration, do)
 		ro := o
 		ro.Scenario = "reads/" + r.name
-		if err := printLatencies(ro, res.latencies, res.failures, fmt.Sprintf(" stored=%d", o.SeedTransfers)); err != nil {
+		if err := printLatencies(ro, res.latencies, res.tally, fmt.Sprintf(" stored=%d", o.SeedTransfers)); err != nil {
 			return err
 		}
 	}

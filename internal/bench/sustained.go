@@ -140,16 +140,16 @@ func runSustained(ctx context.Context, dev *devices, o Options) error {
 	so := o
 	so.Duration = streamed
 	so.Scenario = "sustained/post"
-	if err := printLatencies(so, posts, int(failures.Load()), ""); err != nil {
+	if err := printLatencies(so, posts, tally{failures: int(failures.Load())}, ""); err != nil {
 		return err
 	}
 	so.Scenario = "sustained/settle"
-	if err := printLatencies(so, settles, bad, fmt.Sprintf(" latency=server(createdAt..completedAt) last-terminal=%+.1fs-after-stream",
+	if err := printLatencies(so, settles, tally{failures: bad}, fmt.Sprintf(" latency=server(createdAt..completedAt) last-terminal=%+.1fs-after-stream",
 		lastEnd.Sub(streamEnd).Seconds())); err != nil {
 		return err
 	}
 	so.Scenario = "sustained/list"
-	if err := printLatencies(so, lists, 0, fmt.Sprintf(" every=%s", o.ListEvery)); err != nil {
+	if err := printLatencies(so, lists, tally{}, fmt.Sprintf(" every=%s", o.ListEvery)); err != nil {
 		return err
 	}
 	o.textf("sustained: stuck transactions re-driven=%.0f\n", redriven1-redriven0)

@@ -139,15 +139,16 @@ func runTransfers(ctx context.Context, dev *devices, o Options) error {
 		}
 	}
 
-	latencies, failures, note := res.latencies, res.failures, ""
+	latencies, failed, note := res.latencies, res.tally, ""
 	if o.Wait == "metrics" {
 		lat, bad, _, err := s.readBack()
 		if err != nil {
 			return err
 		}
-		latencies, failures, note = lat, failures+bad, " latency=server(createdAt..completedAt) wait=metrics"
+		latencies, note = lat, " latency=server(createdAt..completedAt) wait=metrics"
+		failed.failures += bad
 	}
-	if err := printLatencies(o, latencies, failures, note); err != nil {
+	if err := printLatencies(o, latencies, failed, note); err != nil {
 		return err
 	}
 	if report != nil {
