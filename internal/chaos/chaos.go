@@ -217,6 +217,7 @@ func (r *run) execute(ctx context.Context) (*report, error) {
 		r.violate("not every promised mail sent %v after SMTP's recovery (or the last transaction's end)", r.o.MailWithin)
 	} else {
 		rep.MailsAfterSMTP = lastMail.Sub(r.smtpBack).Seconds()
+		rep.MailsAfterTerminal = lastMail.Sub(allTerminal).Seconds()
 	}
 	rep.MailCopies = r.checkMails(promised, mails)
 	rep.Mails = len(promised)

@@ -30,6 +30,7 @@ type report struct {
 	Mails                 int            `json:"mails"`      // promised, and sent
 	MailCopies            int            `json:"mailCopies"` // deliveries of a mail already delivered, under its Message-ID
 	MailsAfterSMTP        float64        `json:"mailsAfterSMTPRecoverySeconds"`
+	MailsAfterTerminal    float64        `json:"mailsAfterAllTerminalSeconds"` // the last mail, from the moment every transaction was terminal
 	Funded                string         `json:"funded"`
 	DeepestQueues         map[string]int `json:"deepestQueues"`
 	Reconcile             string         `json:"reconcile"`
@@ -76,8 +77,8 @@ func (rep *report) print(w io.Writer, asJSON bool) error {
 	if rep.MailsAfterSMTP < 0 {
 		fmt.Fprintf(&b, "mails: %d promised, not all of them in Mailpit in time; %d delivered again under the same Message-ID\n", rep.Mails, rep.MailCopies)
 	} else {
-		fmt.Fprintf(&b, "mails: %d promised, each in Mailpit under its Message-ID, the last %.1f s after SMTP came back; %d delivered again under the same Message-ID\n",
-			rep.Mails, rep.MailsAfterSMTP, rep.MailCopies)
+		fmt.Fprintf(&b, "mails: %d promised, each in Mailpit under its Message-ID, the last %.1f s after SMTP came back (%+.1f s from every transaction terminal); %d delivered again under the same Message-ID\n",
+			rep.Mails, rep.MailsAfterSMTP, rep.MailsAfterTerminal, rep.MailCopies)
 	}
 	fmt.Fprintf(&b, "money: Σ top-ups %s; %s\n", rep.Funded, rep.Reconcile)
 	b.WriteString("deepest queues (ready, retry included):")
