@@ -70,6 +70,13 @@ func (p pushdown) where(filter *types.Document) (string, []any, bool) {
 		return "", nil, false
 	}
 
+	sql, args := and(conds)
+
+	return " WHERE " + sql, args, true
+}
+
+// and joins conds with AND, their arguments in the same order.
+func and(conds []condition) (string, []any) {
 	sqls := make([]string, len(conds))
 	var args []any
 
@@ -77,7 +84,7 @@ func (p pushdown) where(filter *types.Document) (string, []any, bool) {
 		sqls[i], args = c.sql, append(args, c.args...)
 	}
 
-	return " WHERE " + strings.Join(sqls, " AND "), args, true
+	return strings.Join(sqls, " AND "), args
 }
 
 // condition is one SQL condition, with its arguments and the field it tests ("" for an $or).
@@ -153,12 +160,8 @@ func (p pushdown) or(v any) (condition, bool) {
 			conds = conds[j : j+1]
 		}
 
-		sqls := make([]string, len(conds))
-		for k, c := range conds {
-			sqls[k], args = c.sql, append(args, c.args...)
-		}
-
-		branches = append(branches, "("+strings.Join(sqls, " AND ")+")")
+		sql, a := and(conds)
+		branches, args = append(branches, "("+sql+")"), append(args, a...)
 	}
 
 	return condition{sql: "(" + strings.Join(branches, " OR ") + ")", args: args}, true
