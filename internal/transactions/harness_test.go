@@ -418,6 +418,21 @@ func (h *harness) dbTx(id string) txDoc {
 	return d
 }
 
+// owes reports whether the transaction id still owes an event: its outbox, which every read of the
+// service projects away, is not empty.
+func (h *harness) owes(id string) bool {
+	h.t.Helper()
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var d txDoc
+	if err := h.mod.svc.store.txs.FindOne(context.Background(), bson.D{{Key: "_id", Value: oid}}).Decode(&d); err != nil {
+		h.t.Fatal(err)
+	}
+	return len(d.Outbox) > 0
+}
+
 // counter reads a counter of the registry with the given labels (0 when absent).
 func (h *harness) counter(name string, labels map[string]string) float64 {
 	h.t.Helper()
