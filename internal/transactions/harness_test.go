@@ -404,14 +404,10 @@ func (h *harness) waitStatus(u user, id, status string) Transaction {
 	return last
 }
 
-// dbTx reads a transaction as stored.
+// dbTx reads a transaction as the service does, without its outbox.
 func (h *harness) dbTx(id string) txDoc {
 	h.t.Helper()
-	oid, err := bson.ObjectIDFromHex(id)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	d, err := h.mod.svc.store.txByID(context.Background(), oid)
+	d, err := h.mod.svc.store.txByID(context.Background(), h.objectID(id))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -422,15 +418,20 @@ func (h *harness) dbTx(id string) txDoc {
 // service projects away, is not empty.
 func (h *harness) owes(id string) bool {
 	h.t.Helper()
-	oid, err := bson.ObjectIDFromHex(id)
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	var d txDoc
-	if err := h.mod.svc.store.txs.FindOne(context.Background(), bson.D{{Key: "_id", Value: oid}}).Decode(&d); err != nil {
+	if err := h.mod.svc.store.txs.FindOne(context.Background(), bson.D{{Key: "_id", Value: h.objectID(id)}}).Decode(&d); err != nil {
 		h.t.Fatal(err)
 	}
 	return len(d.Outbox) > 0
+}
+
+func (h *harness) objectID(hex string) bson.ObjectID {
+	h.t.Helper()
+	oid, err := bson.ObjectIDFromHex(hex)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return oid
 }
 
 // counter reads a counter of the registry with the given labels (0 when absent).
