@@ -153,7 +153,7 @@ func (r *run) execute(ctx context.Context) (*report, error) {
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	go func() {
-		err := r.inject(ctx, faults, loadDone)
+		err := r.inject(ctx, faults, loadDone, watch)
 		r.faultsLeft.Store(0)
 		if err != nil {
 			stopLoad() // a fault that could not be made (or undone) ends the run

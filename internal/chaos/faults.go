@@ -40,8 +40,9 @@ func (t *timeline) String() string {
 // inject runs the fault schedule: each fault once the clients have been handed its transfer (or at
 // once, if the load ended first). Kills and the broker's restart run one after the other, each until
 // the stack is ready again; an outage runs alongside them for its length. It returns when the last
-// fault has ended and records in r.recovered when the stack was whole again.
-func (r *run) inject(ctx context.Context, faults []fault, loadDone <-chan struct{}) error {
+// fault has ended and records in r.recovered when the stack was whole again. Before each kill it has
+// w read the counters, so that what the killed process counted is not lost with it.
+func (r *run) inject(ctx context.Context, faults []fault, loadDone <-chan struct{}, w *watch) error {
 	var outages sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
@@ -68,6 +69,7 @@ func (r *run) inject(ctx context.Context, faults []fault, loadDone <-chan struct
 		r.timeline.add("%s (at transfer %d)", f, min(int(r.handed.Load()), r.o.Transfers))
 		switch f.Kind {
 		case killFault:
+			w.sampleWork(ctx)
 			if err := r.st.restartProcess(ctx, f.Target, f.Down); err != nil {
 				return fmt.Errorf("fault %s: %w", f, err)
 			}

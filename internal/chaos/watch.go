@@ -20,11 +20,13 @@ import (
 // that the checks can tell a backlog from an amplification: a queue may hold what is owed to it,
 // never a multiple of it.
 type watch struct {
-	bus      *rabbitmq.Bus
-	hc       *http.Client
-	metrics  map[string]string // process name → its /metrics URL
+	bus     *rabbitmq.Bus
+	hc      *http.Client
+	metrics map[string]string // process name → its /metrics URL
+	users   int
+
+	sampling sync.Mutex // one work sample at a time: the ticker's and the one taken before a kill
 	counters resets
-	users    int
 
 	mu     sync.Mutex
 	depths []depthSample
@@ -93,18 +95,28 @@ func (w *watch) sampleDepths(ctx context.Context) {
 
 // sampleWork reads every service's counters. A process that does not answer (killed, restarting) is
 // left out of this sample: its counters are taken up again when it is back, from where they were
-// (resets).
+// (resets). The fault schedule takes one just before it kills a process, so that the kill loses
+// only what the process counted in the moment between.
 func (w *watch) sampleWork(ctx context.Context) {
+	w.sampling.Lock()
+	defer w.sampling.Unlock()
 	at := time.Now()
+	// All at once, so that one sample's counters are read at about the same moment.
+	var mu sync.Mutex
+	var scrapes sync.WaitGroup
 	fams := map[string]scrape.Families{}
 	for name, url := range w.metrics {
-		sctx, cancel := context.WithTimeout(ctx, time.Second)
-		f, err := scrape.Read(sctx, w.hc, url)
-		cancel()
-		if err == nil {
-			fams[name] = f
-		}
+		scrapes.Go(func() {
+			sctx, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			if f, err := scrape.Read(sctx, w.hc, url); err == nil {
+				mu.Lock()
+				fams[name] = f
+				mu.Unlock()
+			}
+		})
 	}
+	scrapes.Wait()
 	count := func(metric string, match map[string]string) float64 {
 		t := 0.0
 		for name := range w.metrics {
@@ -144,8 +156,9 @@ func (w *watch) sampleWork(ctx context.Context) {
 
 // resets follows counters across the restarts of the processes that export them: a value lower than
 // the last one read means the process started afresh, and what it had counted before is kept. What
-// a process counted after its last scrape and before it was killed is lost, so a total may fall
-// short by up to half a second of work.
+// a process counted after its last scrape and before it was killed is lost: when the harness killed
+// it, the moment between the sample it took first and the kill; when it died by itself, up to half a
+// second of work.
 type resets map[string]*resetCounter
 
 type resetCounter struct{ last, base float64 }

@@ -160,9 +160,11 @@ func (s *Service) afterStep(ctx context.Context, d txDoc, moved bool, err error)
 		return err
 	}
 	if moved {
+		// Counted before the relay is told of the event, so that a count of the event's
+		// deliveries downstream never runs ahead of this one.
+		s.metrics.finished(d)
 		s.outbox.Notify(d.ID)
 		s.listsChanged(ctx, d)
-		s.metrics.finished(d)
 		s.logger.DebugContext(ctx, "transaction moved", "transaction_id", d.ID.Hex(), "status", d.Status)
 	}
 	return nil

@@ -106,8 +106,8 @@ func (s *Service) insert(ctx context.Context, id bson.ObjectID, c command) (Resp
 	case err != nil:
 		return Response{}, err
 	default:
-		s.outbox.Notify(d.ID)
 		s.metrics.created(d)
+		s.outbox.Notify(d.ID)
 		s.listsChanged(ctx, d)
 	}
 	body, err := json.Marshal(d.view())
