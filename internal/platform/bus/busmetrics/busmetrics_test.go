@@ -123,6 +123,9 @@ func TestCountsWhatEachQueueHandled(t *testing.T) {
 	}
 	waitCount(t, reg, "work", busmetrics.OK, handled)
 	waitCount(t, reg, "work", busmetrics.Error, float64(len(failed)))
+	// The idle queue's consumer starts in a goroutine of its own: its series are there once it has
+	// (ok, then error).
+	waitCount(t, reg, "idle", busmetrics.Error, 0)
 
 	want := `
 # HELP bus_messages_handled_total Deliveries the consumers of each queue finished: outcome ok (acknowledged) or error (retried or dead-lettered). A redelivered message counts again.
