@@ -414,15 +414,15 @@ func (h *harness) dbTx(id string) txDoc {
 	return d
 }
 
-// owes reports whether the transaction id still owes an event: its outbox, which every read of the
-// service projects away, is not empty.
-func (h *harness) owes(id string) bool {
+// stored reads a transaction whole, with the outbox that every read of the service projects away
+// (not empty while it still owes an event).
+func (h *harness) stored(id string) txDoc {
 	h.t.Helper()
 	var d txDoc
 	if err := h.mod.svc.store.txs.FindOne(context.Background(), bson.D{{Key: "_id", Value: h.objectID(id)}}).Decode(&d); err != nil {
 		h.t.Fatal(err)
 	}
-	return len(d.Outbox) > 0
+	return d
 }
 
 func (h *harness) objectID(hex string) bson.ObjectID {

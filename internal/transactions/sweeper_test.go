@@ -129,7 +129,8 @@ func TestRedriveWaitsForTheWalletsQueue(t *testing.T) {
 		late := h.topup(u, "1")
 		h.eventually("its transaction.processing in the wallet's queue", func() bool {
 			// no longer owed either: a sweep passes over what still owes an event
-			return h.dbTx(late.ID).Status == contract.StatusProcessing && !h.owes(late.ID) &&
+			d := h.stored(late.ID)
+			return d.Status == contract.StatusProcessing && len(d.Outbox) == 0 &&
 				h.backlog(contract.TransactionEvents, contract.TransactionProcessing) == 1
 		})
 		lost := h.insertOwingNothing(bson.NewObjectID(), u, contract.StatusProcessing)
@@ -178,7 +179,7 @@ func TestRedriveWaitsForTheServicesQueues(t *testing.T) {
 		h.eventually("the created event and the answer queued", func() bool {
 			return h.backlog(contract.TransactionEvents, contract.TransactionCreated) == 1 &&
 				h.backlog(contract.WalletEvents, contract.WalletTxFinalized) == 1 &&
-				!h.owes(latePending.ID)
+				len(h.stored(latePending.ID).Outbox) == 0
 		})
 		lostPending := h.insertPending(bson.NewObjectID(), u)
 		lostProcessing := h.insertOwingNothing(bson.NewObjectID(), u, contract.StatusProcessing)
